@@ -1,0 +1,94 @@
+import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
+import { DEFAULT_MAX_RETRY, DEFAULT_QUEUE, QUEUES, type QueueName } from './defaults.ts';
+import { RETRY_BACKOFF } from './retry.ts';
+import { taskSchemas, type Payload, type TaskName } from './tasks.ts';
+
+/** EnqueueOptions tune one call. Unset fields take the defaults in defaults.ts. */
+export interface EnqueueOptions {
+  /** Which queue: 'critical', 'default' (the default) or 'low'. */
+  queue?: QueueName;
+  /** Retries after the first attempt. 0 means run once. Default: 25. */
+  maxRetry?: number;
+  /** A job id of your own. Enqueueing the same id twice adds the job once. */
+  jobId?: string;
+}
+
+/** EnqueuedJob says where a job went. */
+export interface EnqueuedJob {
+  id: string;
+  queue: QueueName;
+}
+
+/** InvalidPayloadError: the payload does not fit its task's schema. Nothing was enqueued. */
+export class InvalidPayloadError extends Error {
+  override name = 'InvalidPayloadError';
+}
+
+/** How many finished jobs each queue keeps for the admin page. Dead ones are all kept. */
+const KEEP_COMPLETED = { count: 1_000 };
+
+/**
+ * JobsClient puts tasks on the queues: the lesson's jobs.Client. The API and
+ * the services share one. It is safe to use from many requests at once.
+ * Close it on shutdown.
+ */
+export class JobsClient {
+  readonly #queues = new Map<QueueName, Queue>();
+
+  constructor(
+    private readonly connection: ConnectionOptions,
+    private readonly prefix?: string,
+  ) {}
+
+  /** enqueue adds a task to run now. It rejects if the payload is invalid or Redis cannot be reached. */
+  enqueue<T extends TaskName>(task: T, payload: Payload<T>, opts: EnqueueOptions = {}): Promise<EnqueuedJob> {
+    return this.add(task, payload, opts, 0);
+  }
+
+  /** enqueueIn adds a task that becomes due after delayMs ("send a reminder in 7 days"). */
+  enqueueIn<T extends TaskName>(task: T, payload: Payload<T>, delayMs: number, opts: EnqueueOptions = {}): Promise<EnqueuedJob> {
+    if (!Number.isFinite(delayMs) || delayMs < 0) throw new RangeError(`delay must be 0 or more ms, got ${delayMs}`);
+    return this.add(task, payload, opts, delayMs);
+  }
+
+  /** queue returns the BullMQ queue behind a name, for inspection and tests. */
+  queue(name: QueueName): Queue {
+    let queue = this.#queues.get(name);
+    if (!queue) {
+      if (!QUEUES.includes(name)) throw new RangeError(`unknown queue "${name}", expected one of ${QUEUES.join(', ')}`);
+      queue = new Queue(name, { connection: this.connection, prefix: this.prefix });
+      // Errors also reach the caller of add(); this only keeps them from being thrown as unhandled events.
+      queue.on('error', () => {});
+      this.#queues.set(name, queue);
+    }
+    return queue;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.#queues.values()].map((queue) => queue.close()));
+    this.#queues.clear();
+  }
+
+  private async add<T extends TaskName>(task: T, payload: Payload<T>, opts: EnqueueOptions, delay: number): Promise<EnqueuedJob> {
+    const checked = taskSchemas[task]?.safeParse(payload);
+    if (!checked) throw new InvalidPayloadError(`unknown task "${task}"`);
+    if (!checked.success) throw new InvalidPayloadError(`bad payload for ${task}: ${formatIssues(checked.error.issues)}`);
+
+    const queueName = opts.queue ?? DEFAULT_QUEUE;
+    const maxRetry = opts.maxRetry ?? DEFAULT_MAX_RETRY;
+    const jobOpts: JobsOptions = {
+      jobId: opts.jobId,
+      delay,
+      attempts: maxRetry + 1,
+      backoff: { type: RETRY_BACKOFF },
+      removeOnComplete: KEEP_COMPLETED,
+    };
+    const job = await this.queue(queueName).add(task, checked.data, jobOpts);
+    return { id: job.id!, queue: queueName };
+  }
+}
+
+/** formatIssues turns zod's issues into one readable line: "to: Invalid email address". */
+export function formatIssues(issues: { path: PropertyKey[]; message: string }[]): string {
+  return issues.map((issue) => (issue.path.length ? `${issue.path.join('.')}: ${issue.message}` : issue.message)).join('; ');
+}

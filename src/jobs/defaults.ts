@@ -1,0 +1,53 @@
+/**
+ * The job system's defaults, in one place. Each one is asynq's choice unless
+ * the comment says otherwise.
+ */
+
+/** QUEUES are the queue names, most urgent first. */
+export const QUEUES = ['critical', 'default', 'low'] as const;
+export type QueueName = (typeof QUEUES)[number];
+
+/** DEFAULT_QUEUE is where `enqueue` puts a task when the caller names no queue. */
+export const DEFAULT_QUEUE: QueueName = 'default';
+
+/** DEFAULT_QUEUE_WEIGHTS: when every queue has work, slots serve them 6:3:1. */
+export const DEFAULT_QUEUE_WEIGHTS: Record<QueueName, number> = { critical: 6, default: 3, low: 1 };
+
+/** DEFAULT_CONCURRENCY is how many jobs one worker process runs at once. */
+export const DEFAULT_CONCURRENCY = 10;
+
+/**
+ * DEFAULT_MAX_RETRY is how many times a failed job is retried after its first
+ * attempt, so a job runs at most 26 times. BullMQ's own default is a single
+ * attempt with no retry at all.
+ */
+export const DEFAULT_MAX_RETRY = 25;
+
+/**
+ * Retry delays grow exponentially from RETRY_BASE_DELAY_MS (1 s, 2 s, 4 s, ...)
+ * up to RETRY_MAX_DELAY_MS, and each is jittered so that a burst of failures
+ * does not retry in lockstep. Over 25 retries that is about 6 days in all,
+ * close to asynq's.
+ */
+export const RETRY_BASE_DELAY_MS = 1_000;
+export const RETRY_MAX_DELAY_MS = 6 * 60 * 60 * 1_000;
+
+/**
+ * LOCK_DURATION_MS and STALLED_INTERVAL_MS decide how fast a job left behind by a
+ * killed worker runs again. A worker renews the lock of each running job every
+ * LOCK_DURATION_MS / 2; a lock that is not renewed expires, and the next stalled
+ * check (every STALLED_INTERVAL_MS) puts the job back in its queue.
+ *
+ * BullMQ uses 30 s for both. 5 s brings a lost job back within about 10 s. The
+ * price: renewals cost a Redis call every 2.5 s per running job, and a worker
+ * whose event loop is blocked for more than 5 s (a CPU-bound handler) loses its
+ * lock and the job runs twice. Handlers must be idempotent anyway.
+ */
+export const LOCK_DURATION_MS = 5_000;
+export const STALLED_INTERVAL_MS = 5_000;
+
+/**
+ * SHUTDOWN_TIMEOUT_MS is how long a worker waits for its running jobs on
+ * SIGTERM. Jobs still running after that are left to the stalled check.
+ */
+export const SHUTDOWN_TIMEOUT_MS = 25_000;
