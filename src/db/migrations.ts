@@ -1,0 +1,66 @@
+import type { Db } from './database.ts';
+
+/**
+ * MIGRATIONS are the schema changes, oldest first. Each one runs once, in its
+ * own transaction. To change the schema, append a new migration: never edit one
+ * that has shipped, because databases out there have already run it.
+ */
+export const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE users (
+     id INTEGER PRIMARY KEY,
+     email TEXT UNIQUE NOT NULL,
+     name TEXT NOT NULL,
+     birthday TEXT NOT NULL, -- YYYY-MM-DD
+     created_at TEXT NOT NULL DEFAULT (datetime('now'))
+   )`,
+
+  `CREATE TABLE products (
+     sku TEXT PRIMARY KEY,
+     name TEXT NOT NULL,
+     price_cents INTEGER NOT NULL,
+     stock INTEGER NOT NULL
+   );
+   CREATE TABLE orders (
+     id INTEGER PRIMARY KEY,
+     user_id INTEGER NOT NULL REFERENCES users (id),
+     sku TEXT NOT NULL REFERENCES products (sku),
+     quantity INTEGER NOT NULL CHECK (quantity > 0),
+     total_cents INTEGER NOT NULL,
+     created_at TEXT NOT NULL DEFAULT (datetime('now')),
+     inventory_updated_at TEXT -- NULL until update_inventory has run
+   );
+   CREATE INDEX orders_created_at ON orders (created_at)`,
+
+  `CREATE TABLE outbox (
+     id INTEGER PRIMARY KEY,
+     task TEXT NOT NULL,
+     payload TEXT NOT NULL, -- JSON
+     queue TEXT NOT NULL,
+     run_at INTEGER NOT NULL, -- epoch ms when the job becomes due
+     created_at INTEGER NOT NULL, -- epoch ms
+     sent_at INTEGER, -- epoch ms; NULL until the job is in Redis
+     attempts INTEGER NOT NULL DEFAULT 0,
+     last_error TEXT
+   );
+   -- The relay only ever reads unsent rows, so only they are indexed.
+   CREATE INDEX outbox_unsent ON outbox (id) WHERE sent_at IS NULL`,
+];
+
+/**
+ * migrate applies the migrations that this database has not run yet and
+ * returns how many it applied. `PRAGMA user_version` counts the ones already
+ * applied. If a migration fails, its transaction rolls back, the version stays
+ * where it was, and the error is thrown.
+ */
+export function migrate(db: Db): number {
+  const applied = db.pragma('user_version', { simple: true }) as number;
+  const pending = MIGRATIONS.slice(applied);
+  pending.forEach((sql, i) => {
+    db.transaction(() => {
+      db.exec(sql);
+      // user_version lives in the file header and is part of the transaction.
+      db.pragma(`user_version = ${applied + i + 1}`);
+    })();
+  });
+  return pending.length;
+}

@@ -1,0 +1,136 @@
+import type { Db } from './database.ts';
+
+/** Product is something the shop sells. Prices are in cents, to avoid float rounding. */
+export interface Product {
+  sku: string;
+  name: string;
+  priceCents: number;
+  stock: number;
+}
+
+/**
+ * Order is one purchase of one product. Times are SQLite UTC datetimes,
+ * 'YYYY-MM-DD HH:MM:SS'. `inventoryUpdatedAt` stays null until the
+ * update_inventory job has taken the quantity off the stock.
+ */
+export interface Order {
+  id: number;
+  userId: number;
+  sku: string;
+  quantity: number;
+  totalCents: number;
+  createdAt: string;
+  inventoryUpdatedAt: string | null;
+}
+
+/** NewOrder is what a customer asks for. The total is worked out from the price. */
+export interface NewOrder {
+  userId: number;
+  sku: string;
+  quantity: number;
+}
+
+/**
+ * OrderError: the order cannot be made or found (unknown user, product or
+ * order, bad quantity). It is the caller's mistake, so retrying will not help.
+ */
+export class OrderError extends Error {
+  override name = 'OrderError';
+}
+
+const ORDER_COLUMNS = `id, user_id AS userId, sku, quantity, total_cents AS totalCents,
+  created_at AS createdAt, inventory_updated_at AS inventoryUpdatedAt`;
+
+/** OrderRepo creates and reads orders, and applies them to the stock. */
+export class OrderRepo {
+  constructor(private readonly db: Db) {}
+
+  /**
+   * insert creates an order at the product's current price. It throws an
+   * OrderError for an unknown user or product, or a quantity that is not a
+   * positive whole number. To enqueue jobs for the order atomically, call it
+   * inside `db.transaction(...)` together with `OutboxRepo.add`.
+   */
+  insert(input: NewOrder): Order {
+    const { userId, sku, quantity } = input;
+    if (!Number.isInteger(quantity) || quantity <= 0) {
+      throw new OrderError(`quantity must be a positive whole number, got ${quantity}`);
+    }
+    const product = this.findProduct(sku);
+    if (!product) throw new OrderError(`unknown product '${sku}'`);
+    const user = this.db.prepare('SELECT 1 FROM users WHERE id = ?').get(userId);
+    if (!user) throw new OrderError(`unknown user ${userId}`);
+
+    const { lastInsertRowid } = this.db
+      .prepare('INSERT INTO orders (user_id, sku, quantity, total_cents) VALUES (?, ?, ?, ?)')
+      .run(userId, sku, quantity, product.priceCents * quantity);
+    return this.findById(Number(lastInsertRowid))!;
+  }
+
+  /** findById returns the order, or undefined if there is none with that id. */
+  findById(id: number): Order | undefined {
+    return this.db.prepare<[number], Order>(`SELECT ${ORDER_COLUMNS} FROM orders WHERE id = ?`).get(id);
+  }
+
+  /** findProduct returns the product, or undefined for an unknown sku. */
+  findProduct(sku: string): Product | undefined {
+    return this.db
+      .prepare<[string], Product>('SELECT sku, name, price_cents AS priceCents, stock FROM products WHERE sku = ?')
+      .get(sku);
+  }
+
+  /**
+   * createdSince returns the orders created at or after `since` and, if
+   * `until` is given, before it, oldest first. The nightly digest uses it.
+   * Strings may be any date or time SQLite understands, such as an ISO
+   * timestamp ('2024-05-01T02:00:00Z') or a day ('2024-05-01', midnight UTC).
+   */
+  createdSince(since: string | Date, until?: string | Date): Order[] {
+    const from = toSqliteTime(this.db, since);
+    const to = until === undefined ? null : toSqliteTime(this.db, until);
+    return this.db
+      .prepare<[string, string | null, string | null], Order>(
+        `SELECT ${ORDER_COLUMNS} FROM orders
+         WHERE created_at >= ? AND (? IS NULL OR created_at < ?)
+         ORDER BY created_at, id`,
+      )
+      .all(from, to, to);
+  }
+
+  /**
+   * applyInventory takes the order's quantity off its product's stock, once.
+   * It returns true if it did, and false if the order had been applied
+   * already: a retried update_inventory job must not take the stock twice.
+   * Throws an OrderError if there is no such order.
+   */
+  applyInventory(orderId: number): boolean {
+    const apply = this.db.transaction((): boolean => {
+      // Claim the order first: only the call that flips inventory_updated_at
+      // from NULL goes on to touch the stock.
+      const claimed = this.db
+        .prepare(
+          `UPDATE orders SET inventory_updated_at = datetime('now')
+           WHERE id = ? AND inventory_updated_at IS NULL`,
+        )
+        .run(orderId);
+      if (claimed.changes === 0) {
+        if (!this.findById(orderId)) throw new OrderError(`unknown order ${orderId}`);
+        return false;
+      }
+      const order = this.findById(orderId)!;
+      this.db.prepare('UPDATE products SET stock = stock - ? WHERE sku = ?').run(order.quantity, order.sku);
+      return true;
+    });
+    // IMMEDIATE takes the write lock at BEGIN, so the API and the worker
+    // processes cannot interleave between the claim and the stock update.
+    return apply.immediate();
+  }
+}
+
+/** toSqliteTime turns a Date or time string into SQLite's 'YYYY-MM-DD HH:MM:SS' (UTC), as created_at stores it. */
+function toSqliteTime(db: Db, value: string | Date): string {
+  const input = value instanceof Date ? value.toISOString() : value;
+  const time = db.prepare<[string], { time: string | null }>('SELECT datetime(?) AS time').get(input)?.time;
+  if (!time) throw new RangeError(`not a date or time: '${String(value)}'`);
+  return time;
+}

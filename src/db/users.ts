@@ -1,0 +1,26 @@
+import type { Db } from './database.ts';
+
+/** User is a customer who gets the emails. `birthday` is 'YYYY-MM-DD'. */
+export interface User {
+  id: number;
+  email: string;
+  name: string;
+  birthday: string;
+}
+
+const COLUMNS = 'id, email, name, birthday';
+
+/** UserRepo reads users. */
+export class UserRepo {
+  constructor(private readonly db: Db) {}
+
+  /** findById returns the user, or undefined if there is none with that id. */
+  findById(id: number): User | undefined {
+    return this.db.prepare<[number], User>(`SELECT ${COLUMNS} FROM users WHERE id = ?`).get(id);
+  }
+
+  /** all returns every user, by id. */
+  all(): User[] {
+    return this.db.prepare<[], User>(`SELECT ${COLUMNS} FROM users ORDER BY id`).all();
+  }
+}

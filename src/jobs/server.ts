@@ -1,0 +1,280 @@
+import { Worker, type ConnectionOptions, type Job } from 'bullmq';
+import { createLogger, type Logger } from '../logger.ts';
+import {
+  DEFAULT_CONCURRENCY,
+  DEFAULT_QUEUE_WEIGHTS,
+  LOCK_DURATION_MS,
+  SHUTDOWN_TIMEOUT_MS,
+  STALLED_INTERVAL_MS,
+  type QueueName,
+} from './defaults.ts';
+import type { ServeMux } from './mux.ts';
+import { DEFAULT_RETRY_POLICY, retryDelay, type RetryPolicy } from './retry.ts';
+import { Signal } from './signal.ts';
+import { weightedOrder } from './weighted.ts';
+
+/** ServerOptions configure a JobServer. Every field is optional; defaults live in defaults.ts. */
+export interface ServerOptions {
+  /** How many jobs run at once, across all queues. Default: 10. */
+  concurrency?: number;
+  /** Queue name to weight. Only the queues named here are served. Default: critical 6, default 3, low 1. */
+  queues?: Partial<Record<QueueName, number>>;
+  /** How retry delays grow. Default: 1 s doubling up to 6 h, jittered. */
+  retry?: RetryPolicy;
+  /** How long a job's lock lasts without renewal. Default: 5 s (see defaults.ts for the trade-off). */
+  lockDurationMs?: number;
+  /** How often to look for jobs whose worker died. Default: 5 s. */
+  stalledIntervalMs?: number;
+  /** How long shutdown() waits for running jobs. Default: 25 s. */
+  shutdownTimeoutMs?: number;
+  /** BullMQ key prefix. Default: 'bull'. */
+  prefix?: string;
+  logger?: Logger;
+  /** The random source for the weighted draw; tests may fix it. */
+  random?: () => number;
+}
+
+/** A job taken from a queue, with the lock token that proves this server owns it. */
+interface Fetched {
+  job: Job;
+  token: string;
+  fetcher: QueueFetcher;
+}
+
+/**
+ * QueueFetcher is a BullMQ Worker that never runs its own fetch loop
+ * (autorun: false). JobServer fetches from it by hand; BullMQ still renews the
+ * locks of the jobs it tracks and runs the stalled check.
+ */
+class QueueFetcher extends Worker {
+  /** startLockRenewal starts the timer that BullMQ's own run() would start. */
+  startLockRenewal(): void {
+    this.lockManager.start();
+  }
+
+  /** holdLock keeps a fetched job's lock renewed until processJob takes it over. */
+  holdLock(job: Job, token: string): void {
+    this.lockManager.trackJob(job.id!, token, Date.now());
+  }
+}
+
+/**
+ * JobServer runs jobs from several queues with one pool of slots: the
+ * lesson's asynq.NewServer(Concurrency: 10, Queues: {critical: 6, default: 3, low: 1}).
+ *
+ * Each time a slot is free it draws a queue order by weight and takes the first
+ * job it finds, so when every queue has work they are served about 6:3:1, and
+ * when only one has work every slot serves it. When all queues are empty it
+ * blocks on each of them in Redis (BullMQ's own blocking fetch), so a new job
+ * starts within milliseconds and nothing polls.
+ *
+ * Failed jobs are retried with exponential backoff and jitter; after the last
+ * attempt they stay in BullMQ's `failed` set, which is this workshop's dead
+ * letter queue. Call start() once and shutdown() once.
+ */
+export class JobServer {
+  readonly #concurrency: number;
+  readonly #weights: Partial<Record<QueueName, number>>;
+  readonly #shutdownTimeoutMs: number;
+  readonly #log: Logger;
+  readonly #random: () => number;
+  readonly #fetchers = new Map<QueueName, QueueFetcher>();
+
+  /** Jobs running now. Never more than #concurrency. */
+  readonly #running = new Set<Promise<void>>();
+  /** Jobs that a blocking fetch returned while every slot was busy (at most one per queue). */
+  readonly #held: Fetched[] = [];
+  /** Queues with a blocking fetch in flight. */
+  readonly #watching = new Set<QueueName>();
+  /** Fires when a slot frees, a blocking fetch returns, or shutdown begins. */
+  readonly #changed = new Signal();
+
+  #stopping = false;
+  #dispatching: Promise<void> | undefined;
+  #nextToken = 0;
+
+  constructor(connection: ConnectionOptions, mux: ServeMux, opts: ServerOptions = {}) {
+    this.#concurrency = opts.concurrency ?? DEFAULT_CONCURRENCY;
+    if (!Number.isInteger(this.#concurrency) || this.#concurrency < 1) {
+      throw new RangeError(`concurrency must be a whole number of 1 or more, got ${opts.concurrency}`);
+    }
+    this.#weights = opts.queues ?? DEFAULT_QUEUE_WEIGHTS;
+    this.#shutdownTimeoutMs = opts.shutdownTimeoutMs ?? SHUTDOWN_TIMEOUT_MS;
+    this.#log = opts.logger ?? createLogger('worker');
+    this.#random = opts.random ?? Math.random;
+    const policy = opts.retry ?? DEFAULT_RETRY_POLICY;
+
+    for (const [queue, weight] of Object.entries(this.#weights) as [QueueName, number][]) {
+      if (!(weight > 0)) continue;
+      const fetcher = new QueueFetcher(queue, (job) => mux.process(job, this.#log.child({ job: job.id, task: job.name })), {
+        connection,
+        prefix: opts.prefix,
+        autorun: false,
+        concurrency: this.#concurrency,
+        lockDuration: opts.lockDurationMs ?? LOCK_DURATION_MS,
+        stalledInterval: opts.stalledIntervalMs ?? STALLED_INTERVAL_MS,
+        settings: { backoffStrategy: (attemptsMade: number) => retryDelay(attemptsMade, policy, this.#random) },
+      });
+      this.#logEvents(fetcher);
+      this.#fetchers.set(queue, fetcher);
+    }
+    if (this.#fetchers.size === 0) throw new RangeError('a JobServer needs at least one queue with a weight above 0');
+  }
+
+  /** start connects to Redis and begins taking jobs. It resolves once the server is ready. */
+  async start(): Promise<void> {
+    for (const fetcher of this.#fetchers.values()) {
+      await fetcher.waitUntilReady();
+      await fetcher.startStalledCheckTimer();
+      fetcher.startLockRenewal();
+    }
+    this.#dispatching = this.#dispatch();
+    this.#log.info({ concurrency: this.#concurrency, queues: this.#weights }, 'worker started');
+  }
+
+  /** runningCount is how many jobs are running now. */
+  get runningCount(): number {
+    return this.#running.size;
+  }
+
+  /**
+   * shutdown stops taking jobs, waits up to the shutdown timeout for the
+   * running ones, then closes the Redis connections. A job still running after
+   * the timeout keeps its place in Redis: once its lock expires, the stalled
+   * check of another worker runs it again.
+   */
+  async shutdown(): Promise<void> {
+    if (this.#stopping) return;
+    this.#stopping = true;
+    this.#changed.notify();
+    await this.#dispatching;
+    // Jobs a blocking fetch handed over while we were stopping still belong to us: run them too.
+    for (const held of this.#held.splice(0)) this.#run(held);
+
+    this.#log.info({ running: this.#running.size }, 'worker stopping: waiting for running jobs');
+    const drained = await waitAll(this.#running, this.#shutdownTimeoutMs);
+    if (!drained) this.#log.warn({ running: this.#running.size }, 'shutdown timeout: leaving running jobs to the stalled check');
+    // force: our jobs are done (or abandoned), so close without BullMQ's own wait.
+    await Promise.all([...this.#fetchers.values()].map((fetcher) => fetcher.close(true)));
+    this.#log.info('worker stopped');
+  }
+
+  /** The loop that fills free slots. */
+  async #dispatch(): Promise<void> {
+    while (!this.#stopping) {
+      if (this.#running.size >= this.#concurrency) {
+        await this.#changed.wait();
+        continue;
+      }
+      const next = this.#held.shift() ?? (await this.#fetchByWeight());
+      if (next) {
+        this.#run(next);
+        continue;
+      }
+      // A blocking fetch may have handed over a job while we looked.
+      if (this.#held.length > 0) continue;
+      // Every queue is empty: block on each of them until a job arrives.
+      this.#watchEmptyQueues();
+      await this.#changed.wait();
+    }
+  }
+
+  /** #fetchByWeight tries the queues in a weighted random order and takes the first job found. */
+  async #fetchByWeight(): Promise<Fetched | undefined> {
+    for (const queue of weightedOrder(this.#weights, this.#random)) {
+      const fetcher = this.#fetchers.get(queue)!;
+      const token = this.#newToken(fetcher);
+      try {
+        const job = await fetcher.getNextJob(token, { block: false });
+        if (job) return { job, token, fetcher };
+      } catch (err) {
+        this.#log.error({ err, queue }, 'could not fetch a job; trying again shortly');
+        await sleep(1_000);
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * #watchEmptyQueues starts one blocking fetch per queue. It returns when a
+   * job arrives (or a delayed job falls due), or after BullMQ's block timeout.
+   * Either way the dispatcher wakes up and looks again.
+   */
+  #watchEmptyQueues(): void {
+    for (const [queue, fetcher] of this.#fetchers) {
+      if (this.#watching.has(queue)) continue;
+      this.#watching.add(queue);
+      const token = this.#newToken(fetcher);
+      fetcher
+        .getNextJob(token, { block: true })
+        .then(
+          (job) => {
+            if (!job) return;
+            fetcher.holdLock(job, token);
+            this.#held.push({ job, token, fetcher });
+          },
+          (err: unknown) => {
+            // Closing the connection on shutdown ends the fetch with an error; that one is expected.
+            if (!this.#stopping) this.#log.error({ err, queue }, 'blocking fetch failed');
+          },
+        )
+        .finally(() => {
+          this.#watching.delete(queue);
+          this.#changed.notify();
+        });
+    }
+  }
+
+  #run({ job, token, fetcher }: Fetched): void {
+    this.#log.info({ job: job.id, task: job.name, queue: job.queueName, attempt: job.attemptsMade + 1 }, 'job started');
+    const running = fetcher
+      .processJob(job, token, () => false)
+      .then(
+        () => undefined,
+        (err: unknown) => this.#log.error({ err, job: job.id }, 'could not record the job result'),
+      )
+      .finally(() => {
+        this.#running.delete(running);
+        this.#changed.notify();
+      });
+    this.#running.add(running);
+  }
+
+  #newToken(fetcher: QueueFetcher): string {
+    return `${fetcher.id}:${this.#nextToken++}`;
+  }
+
+  /** #logEvents logs what a learner needs to see: done with duration, failed with the next retry, dead. */
+  #logEvents(fetcher: QueueFetcher): void {
+    fetcher.on('completed', (job) => {
+      const ms = (job.finishedOn ?? Date.now()) - (job.processedOn ?? Date.now());
+      this.#log.info({ job: job.id, task: job.name, queue: job.queueName, ms }, `job done in ${ms} ms`);
+    });
+    fetcher.on('failed', (job, err) => {
+      if (!job) return;
+      const attempts = Math.max(job.opts.attempts ?? 1, 1);
+      const context = { job: job.id, task: job.name, queue: job.queueName, error: err.message };
+      if (job.finishedOn) {
+        this.#log.error({ ...context, attemptsMade: job.attemptsMade }, `job dead after ${job.attemptsMade} of ${attempts} attempts: ${err.message}`);
+      } else {
+        const retryAt = new Date(Date.now() + job.delay).toISOString();
+        this.#log.warn({ ...context, retryAt }, `job failed (attempt ${job.attemptsMade} of ${attempts}), retrying at ${retryAt}`);
+      }
+    });
+    fetcher.on('error', (err) => this.#log.error({ err, queue: fetcher.name }, 'queue error'));
+  }
+}
+
+/** waitAll resolves true when every promise settles, or false after timeoutMs. */
+async function waitAll(promises: Set<Promise<void>>, timeoutMs: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => (timer = setTimeout(resolve, timeoutMs, false)));
+  const all = Promise.all(promises).then(() => true as const);
+  const drained = await Promise.race([all, timeout]);
+  clearTimeout(timer);
+  return drained;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

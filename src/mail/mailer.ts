@@ -1,0 +1,67 @@
+import { createTransport } from 'nodemailer';
+
+/** MailMessage is one email to one recipient. */
+export interface MailMessage {
+  to: string;
+  subject: string;
+  html: string;
+  text: string;
+}
+
+/** Mailer sends email. One is shared by all the jobs in a worker; close it on shutdown. */
+export interface Mailer {
+  /** send delivers the message to the SMTP server, or rejects (and the job retries). */
+  send(message: MailMessage): Promise<void>;
+  close(): void;
+}
+
+/**
+ * SMTP_TIMEOUT_MS bounds each step of talking to the SMTP server: connecting,
+ * waiting for its greeting, and any silence after that. nodemailer waits
+ * minutes by default; a job should fail fast and retry instead of hanging.
+ */
+export const SMTP_TIMEOUT_MS = 5_000;
+
+/** DEFAULT_SMTP_PORT and DEFAULT_SMTPS_PORT are used when the URL names no port. */
+export const DEFAULT_SMTP_PORT = 25;
+export const DEFAULT_SMTPS_PORT = 465;
+
+/**
+ * createSmtpMailer returns a Mailer that sends through the SMTP server at
+ * `smtpUrl`, from the address `from` (e.g. 'Shop <shop@example.test>').
+ * smtp://host:port talks plain SMTP with no TLS, as the local mail catcher
+ * expects; smtps:// uses TLS. A user and password in the URL are used to log
+ * in, and on smtp:// they require STARTTLS. It throws for any other kind of URL.
+ */
+export function createSmtpMailer(smtpUrl: string, from: string): Mailer {
+  const url = new URL(smtpUrl);
+  if (url.protocol !== 'smtp:' && url.protocol !== 'smtps:') {
+    throw new Error(`SMTP_URL must start with smtp:// or smtps://, got ${url.protocol}//`);
+  }
+  const secure = url.protocol === 'smtps:';
+  const auth = url.username
+    ? { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) }
+    : undefined;
+  const transport = createTransport({
+    host: url.hostname,
+    port: url.port ? Number(url.port) : secure ? DEFAULT_SMTPS_PORT : DEFAULT_SMTP_PORT,
+    secure,
+    auth,
+    // The local catcher speaks plain SMTP. A password, though, must never
+    // cross the network in clear, so with a login STARTTLS is a must.
+    ignoreTLS: !secure && !auth,
+    requireTLS: !secure && !!auth,
+    connectionTimeout: SMTP_TIMEOUT_MS,
+    greetingTimeout: SMTP_TIMEOUT_MS,
+    socketTimeout: SMTP_TIMEOUT_MS,
+  });
+
+  return {
+    async send({ to, subject, html, text }) {
+      await transport.sendMail({ from, to, subject, html, text });
+    },
+    close() {
+      transport.close();
+    },
+  };
+}

@@ -1,0 +1,175 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openDatabase, type Db } from '../src/db/database.ts';
+import { MIGRATIONS, migrate } from '../src/db/migrations.ts';
+import { OrderError, OrderRepo } from '../src/db/orders.ts';
+import { OutboxRepo } from '../src/db/outbox.ts';
+import { SEED_PRODUCTS, SEED_USERS, seed } from '../src/db/seed.ts';
+import { UserRepo } from '../src/db/users.ts';
+
+let db: Db;
+
+beforeEach(() => {
+  db = openDatabase(':memory:');
+});
+
+afterEach(() => {
+  db.close();
+});
+
+function count(table: string): number {
+  return (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+}
+
+describe('migrations', () => {
+  it('creates every table and records the version', () => {
+    const tables = db
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+      .pluck()
+      .all();
+    expect(tables).toEqual(['orders', 'outbox', 'products', 'users']);
+    expect(db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
+    expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
+  });
+
+  it('applies nothing the second time', () => {
+    expect(migrate(db)).toBe(0);
+    expect(db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
+  });
+
+  it('enforces the foreign keys and the quantity check', () => {
+    seed(db);
+    const insert = db.prepare('INSERT INTO orders (user_id, sku, quantity, total_cents) VALUES (?, ?, ?, ?)');
+    expect(() => insert.run(99, 'mug', 1, 1200)).toThrow(/FOREIGN KEY/);
+    expect(() => insert.run(1, 'mug', 0, 0)).toThrow(/CHECK/);
+  });
+});
+
+describe('seed', () => {
+  it('adds the users and products once, however often it runs', () => {
+    seed(db);
+    seed(db);
+    expect(count('users')).toBe(SEED_USERS.length);
+    expect(count('products')).toBe(SEED_PRODUCTS.length);
+    expect(new UserRepo(db).findById(1)).toEqual({
+      id: 1,
+      email: 'ada@example.test',
+      name: 'Ada Lovelace',
+      birthday: '1815-12-10',
+    });
+  });
+
+  it('does not reset stock that orders have used', () => {
+    seed(db);
+    const orders = new OrderRepo(db);
+    const order = orders.insert({ userId: 1, sku: 'mug', quantity: 3 });
+    orders.applyInventory(order.id);
+    seed(db);
+    expect(orders.findProduct('mug')?.stock).toBe(97);
+  });
+});
+
+describe('UserRepo', () => {
+  it('finds users by id and lists them all', () => {
+    seed(db);
+    const users = new UserRepo(db);
+    expect(users.findById(404)).toBeUndefined();
+    expect(users.all().map((u) => u.name)).toEqual(SEED_USERS.map((u) => u.name));
+  });
+});
+
+describe('OrderRepo', () => {
+  let orders: OrderRepo;
+
+  beforeEach(() => {
+    seed(db);
+    orders = new OrderRepo(db);
+  });
+
+  it('computes the total from the product price', () => {
+    const order = orders.insert({ userId: 2, sku: 'mug', quantity: 3 });
+    expect(order).toMatchObject({ userId: 2, sku: 'mug', quantity: 3, totalCents: 3_600, inventoryUpdatedAt: null });
+    expect(order.createdAt).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
+    expect(orders.findById(order.id)).toEqual(order);
+  });
+
+  it('rejects unknown products, unknown users and bad quantities', () => {
+    expect(() => orders.insert({ userId: 1, sku: 'nope', quantity: 1 })).toThrow(
+      new OrderError("unknown product 'nope'"),
+    );
+    expect(() => orders.insert({ userId: 7, sku: 'mug', quantity: 1 })).toThrow(new OrderError('unknown user 7'));
+    expect(() => orders.insert({ userId: 1, sku: 'mug', quantity: 0 })).toThrow(OrderError);
+    expect(() => orders.insert({ userId: 1, sku: 'mug', quantity: 1.5 })).toThrow(OrderError);
+    expect(count('orders')).toBe(0);
+  });
+
+  it('applies the inventory once, even when the job runs twice', () => {
+    const order = orders.insert({ userId: 1, sku: 'tee', quantity: 4 });
+    const stockBefore = orders.findProduct('tee')!.stock;
+
+    expect(orders.applyInventory(order.id)).toBe(true);
+    expect(orders.findProduct('tee')!.stock).toBe(stockBefore - 4);
+    expect(orders.findById(order.id)!.inventoryUpdatedAt).not.toBeNull();
+
+    expect(orders.applyInventory(order.id)).toBe(false);
+    expect(orders.findProduct('tee')!.stock).toBe(stockBefore - 4);
+  });
+
+  it('throws for an order that does not exist', () => {
+    expect(() => orders.applyInventory(404)).toThrow(new OrderError('unknown order 404'));
+  });
+
+  it('finds the orders created in a time window', () => {
+    const insertAt = db.prepare("INSERT INTO orders (user_id, sku, quantity, total_cents, created_at) VALUES (1, 'mug', 1, 1200, ?)");
+    const early = Number(insertAt.run('2024-05-01 23:59:59').lastInsertRowid);
+    const inside = Number(insertAt.run('2024-05-02 10:00:00').lastInsertRowid);
+    const late = Number(insertAt.run('2024-05-03 00:00:00').lastInsertRowid);
+
+    const ids = (since: string | Date, until?: string | Date) => orders.createdSince(since, until).map((o) => o.id);
+    expect(ids('2024-05-02', '2024-05-03')).toEqual([inside]);
+    expect(ids(new Date('2024-05-02T00:00:00Z'), new Date('2024-05-03T00:00:00Z'))).toEqual([inside]);
+    expect(ids('2024-05-02T00:00:00.000Z')).toEqual([inside, late]);
+    expect(ids('2024-05-01')).toEqual([early, inside, late]);
+    expect(() => orders.createdSince('yesterday-ish')).toThrow(RangeError);
+  });
+
+  it('rolls the order back with the outbox entry when the transaction fails', () => {
+    const outbox = new OutboxRepo(db);
+    const placeOrder = db.transaction(() => {
+      const order = orders.insert({ userId: 1, sku: 'mug', quantity: 1 });
+      outbox.add({ task: 'send_receipt', payload: { order_id: order.id }, queue: 'critical', runAt: Date.now() });
+      throw new Error('crash after both writes');
+    });
+    expect(() => placeOrder()).toThrow('crash after both writes');
+    expect(count('orders')).toBe(0);
+    expect(outbox.countPending()).toBe(0);
+  });
+});
+
+describe('OutboxRepo', () => {
+  it('keeps entries pending, oldest first, until they are sent', () => {
+    const outbox = new OutboxRepo(db);
+    const first = outbox.add({ task: 'send_receipt', payload: { order_id: 1 }, queue: 'critical', runAt: 1_000 });
+    const second = outbox.add({ task: 'ask_for_review', payload: { order_id: 1 }, queue: 'low', runAt: 2_000 });
+    expect(outbox.countPending()).toBe(2);
+    expect(outbox.pending()).toEqual([
+      { id: first, task: 'send_receipt', payload: { order_id: 1 }, queue: 'critical', runAt: 1_000, attempts: 0 },
+      { id: second, task: 'ask_for_review', payload: { order_id: 1 }, queue: 'low', runAt: 2_000, attempts: 0 },
+    ]);
+    expect(outbox.pending(1).map((e) => e.id)).toEqual([first]);
+
+    outbox.markSent(first);
+    expect(outbox.countPending()).toBe(1);
+    expect(outbox.pending().map((e) => e.id)).toEqual([second]);
+  });
+
+  it('counts failed sends and keeps the error, and the entry stays pending', () => {
+    const outbox = new OutboxRepo(db);
+    const id = outbox.add({ task: 'send_welcome', payload: { to: 'a@example.test', name: 'A' }, queue: 'default', runAt: 0 });
+    outbox.markFailed(id, 'ECONNREFUSED');
+    outbox.markFailed(id, 'Connection is closed.');
+
+    expect(outbox.pending()[0]?.attempts).toBe(2);
+    const row = db.prepare('SELECT last_error AS lastError, sent_at AS sentAt FROM outbox WHERE id = ?').get(id);
+    expect(row).toEqual({ lastError: 'Connection is closed.', sentAt: null });
+  });
+});

@@ -1,0 +1,33 @@
+import { startMailDev } from './maildev.ts';
+import { redisServerBinary, startRedisServer } from './redis-server.ts';
+import type { StartedServices } from './started.ts';
+
+/** Starts a local `redis-server` and an in-process MailDev, each on a free port. */
+export async function startLocalServices(): Promise<StartedServices> {
+  if (!redisServerBinary()) {
+    throw new Error(
+      'No Docker engine and no `redis-server` on PATH. Install Redis (e.g. `apt-get install redis-server`, `brew install redis`) or start Docker.',
+    );
+  }
+  const redis = await startRedisServer();
+  let mail;
+  try {
+    mail = await startMailDev();
+  } catch (err) {
+    await redis.stop();
+    throw err;
+  }
+  return {
+    services: {
+      redisUrl: redis.url,
+      smtpUrl: `smtp://127.0.0.1:${mail.smtpPort}`,
+      mailUiUrl: `http://127.0.0.1:${mail.webPort}`,
+      mailBackend: 'maildev',
+      backend: 'local',
+    },
+    description: `${redis.description} on 127.0.0.1:${redis.port}, MailDev smtp :${mail.smtpPort} web :${mail.webPort}`,
+    async stop() {
+      await Promise.allSettled([mail.stop(), redis.stop()]);
+    },
+  };
+}

@@ -1,0 +1,31 @@
+import { randomBytes } from 'node:crypto';
+import { inject } from 'vitest';
+
+/** Where the services booted by the global setup can be reached. */
+export interface Services {
+  redisUrl: string;
+  smtpUrl: string;
+  mailUiUrl: string;
+  mailBackend: 'mailhog' | 'maildev';
+  backend: 'docker' | 'local';
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    services: Services;
+  }
+}
+
+/** The services of this test run (provided by test/harness/global-setup.ts). */
+export function services(): Services {
+  return inject('services');
+}
+
+/**
+ * A BullMQ key prefix no other test file uses, so each file has its own
+ * queues in the shared Redis: `t-<label>-<random>`.
+ */
+export function uniquePrefix(label: string): string {
+  const safe = label.replace(/[^A-Za-z0-9_-]+/g, '-');
+  return `t-${safe}-${randomBytes(4).toString('hex')}`;
+}
