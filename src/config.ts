@@ -1,3 +1,5 @@
+import { DEFAULT_CONCURRENCY, RETRY_BASE_DELAY_MS, SHUTDOWN_TIMEOUT_MS } from './jobs/defaults.ts';
+
 /**
  * Config is everything the app reads from the environment, typed and with
  * localhost defaults, so `npm start` works on a fresh machine with no .env.
@@ -16,6 +18,14 @@ export interface Config {
   /** Prefix of every BullMQ key; tests give each file its own. */
   queuePrefix: string;
   admin: { user: string; password: string | undefined };
+  /** Who gets the nightly digest email. */
+  digestTo: string;
+  worker: {
+    concurrency: number;
+    /** The first retry's delay; later ones double from it. Tests shrink it. */
+    retryBaseDelayMs: number;
+    shutdownTimeoutMs: number;
+  };
 }
 
 export const DEFAULT_PORT = 3000;
@@ -25,6 +35,7 @@ export const DEFAULT_MAIL_UI_URL = 'http://127.0.0.1:8025';
 export const DEFAULT_DATABASE_PATH = 'data/app.db';
 export const DEFAULT_UPLOADS_DIR = 'uploads';
 export const DEFAULT_QUEUE_PREFIX = 'bull';
+export const DEFAULT_DIGEST_TO = 'shop-owner@example.test';
 
 /** loadConfig reads the environment. Unset variables take the defaults above. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -41,7 +52,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     runScheduler: env.RUN_SCHEDULER === 'true',
     queuePrefix: env.QUEUE_PREFIX || DEFAULT_QUEUE_PREFIX,
     admin: { user: env.ADMIN_USER || 'admin', password: env.ADMIN_PASSWORD || undefined },
+    digestTo: env.DIGEST_TO || DEFAULT_DIGEST_TO,
+    worker: {
+      concurrency: parseCount('WORKER_CONCURRENCY', env.WORKER_CONCURRENCY, DEFAULT_CONCURRENCY),
+      retryBaseDelayMs: parseCount('RETRY_BASE_DELAY_MS', env.RETRY_BASE_DELAY_MS, RETRY_BASE_DELAY_MS),
+      shutdownTimeoutMs: parseCount('SHUTDOWN_TIMEOUT_MS', env.SHUTDOWN_TIMEOUT_MS, SHUTDOWN_TIMEOUT_MS),
+    },
   };
+}
+
+function parseCount(name: string, value: string | undefined, fallback: number): number {
+  if (!value) return fallback;
+  const count = Number(value);
+  if (!Number.isInteger(count) || count < 1) throw new Error(`${name} must be a whole number of 1 or more, got "${value}"`);
+  return count;
 }
 
 function parsePort(value: string | undefined): number {

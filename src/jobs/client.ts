@@ -41,12 +41,12 @@ export class JobsClient {
   ) {}
 
   /** enqueue adds a task to run now. It rejects if the payload is invalid or Redis cannot be reached. */
-  enqueue<T extends TaskName>(task: T, payload: Payload<T>, opts: EnqueueOptions = {}): Promise<EnqueuedJob> {
+  async enqueue<T extends TaskName>(task: T, payload: Payload<T>, opts: EnqueueOptions = {}): Promise<EnqueuedJob> {
     return this.add(task, payload, opts, 0);
   }
 
   /** enqueueIn adds a task that becomes due after delayMs ("send a reminder in 7 days"). */
-  enqueueIn<T extends TaskName>(task: T, payload: Payload<T>, delayMs: number, opts: EnqueueOptions = {}): Promise<EnqueuedJob> {
+  async enqueueIn<T extends TaskName>(task: T, payload: Payload<T>, delayMs: number, opts: EnqueueOptions = {}): Promise<EnqueuedJob> {
     if (!Number.isFinite(delayMs) || delayMs < 0) throw new RangeError(`delay must be 0 or more ms, got ${delayMs}`);
     return this.add(task, payload, opts, delayMs);
   }

@@ -1,0 +1,41 @@
+import { Hono } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { Config } from '../config.ts';
+import type { UserRepo } from '../db/users.ts';
+import type { JobsClient } from '../jobs/client.ts';
+import type { Logger } from '../logger.ts';
+import type { OrderService } from '../services/orders.ts';
+import { errorResponse } from './errors.ts';
+import { devRoutes } from './routes/dev.ts';
+import { health } from './routes/health.ts';
+import { orderRoutes } from './routes/orders.ts';
+
+/** AppDeps are what the routes need. cmd/api.ts builds the real ones; tests build their own. */
+export interface AppDeps {
+  config: Pick<Config, 'env'>;
+  jobs: JobsClient;
+  users: UserRepo;
+  orders: OrderService;
+  log: Logger;
+}
+
+/**
+ * createApp builds the Hono app from one sub-app per resource. It opens no
+ * port: cmd/api.ts serves it, and tests call app.request().
+ */
+export function createApp(deps: AppDeps) {
+  const app = new Hono();
+  app.route('/healthz', health);
+  app.route('/api/orders', orderRoutes(deps.orders));
+  if (deps.config.env !== 'production') {
+    app.route('/api/dev', devRoutes(deps.users, deps.jobs));
+  }
+
+  app.notFound((c) => errorResponse(c, 404, 'not found'));
+  app.onError((err, c) => {
+    if (err instanceof HTTPException) return errorResponse(c, err.status, err.message);
+    deps.log.error({ err, path: c.req.path }, 'request failed');
+    return errorResponse(c, 500, 'internal error');
+  });
+  return app;
+}

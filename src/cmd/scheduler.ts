@@ -1,0 +1,38 @@
+// The scheduler process: `npm run scheduler`. It keeps the cron table in Redis;
+// the workers run the jobs it produces.
+import { loadConfig } from '../config.ts';
+import { JobsClient } from '../jobs/client.ts';
+import { redisConnection } from '../jobs/connection.ts';
+import { registerCron, Scheduler } from '../jobs/cron.ts';
+import { createLogger } from '../logger.ts';
+import { onShutdown } from './shutdown.ts';
+
+/**
+ * BullMQ keeps schedules in Redis, so registering once is enough. Doing it again
+ * every minute puts them back after a Redis that lost its data restarts, and
+ * costs nothing: registering is idempotent.
+ */
+const REREGISTER_EVERY_MS = 60_000;
+
+const config = loadConfig();
+const log = createLogger('scheduler');
+const client = new JobsClient(redisConnection(config.redisUrl), config.queuePrefix);
+const scheduler = new Scheduler(client);
+
+async function register(): Promise<void> {
+  try {
+    await registerCron(scheduler);
+    const entries = await scheduler.list();
+    log.info({ schedules: entries.map((e) => `${e.task} "${e.pattern}" next ${e.next?.toISOString()}`) }, 'cron schedules registered');
+  } catch (err) {
+    log.error({ err }, 'could not register the cron schedules; will try again');
+  }
+}
+
+await register();
+const timer = setInterval(register, REREGISTER_EVERY_MS);
+
+onShutdown(log, async () => {
+  clearInterval(timer);
+  await client.close();
+});

@@ -1,0 +1,87 @@
+import type { Job } from 'bullmq';
+import type { JobsClient } from './client.ts';
+import { QUEUES, type QueueName } from './defaults.ts';
+
+/** QueueCounts is a queue's depth by state. `dead` is BullMQ's `failed`. */
+export interface QueueCounts {
+  active: number;
+  pending: number;
+  scheduled: number;
+  dead: number;
+  completed: number;
+}
+
+/** DeadJob is a job that used up its attempts, kept with everything needed to debug it. */
+export interface DeadJob {
+  id: string;
+  queue: QueueName;
+  task: string;
+  payload: unknown;
+  error: string;
+  stacktrace: string[];
+  attemptsMade: number;
+  failedAt: Date | undefined;
+}
+
+/**
+ * Inspector reads the queues for people: depth per state, dead jobs, and a way
+ * to send a dead job back to its queue. The admin page uses it. (asynq has an
+ * Inspector too.)
+ */
+export class Inspector {
+  constructor(private readonly client: JobsClient) {}
+
+  async counts(): Promise<Record<QueueName, QueueCounts>> {
+    const entries = await Promise.all(
+      QUEUES.map(async (queue) => {
+        const c = await this.client.queue(queue).getJobCounts('active', 'waiting', 'prioritized', 'delayed', 'failed', 'completed');
+        const counts: QueueCounts = {
+          active: c.active ?? 0,
+          pending: (c.waiting ?? 0) + (c.prioritized ?? 0),
+          scheduled: c.delayed ?? 0,
+          dead: c.failed ?? 0,
+          completed: c.completed ?? 0,
+        };
+        return [queue, counts] as const;
+      }),
+    );
+    return Object.fromEntries(entries) as Record<QueueName, QueueCounts>;
+  }
+
+  /** deadJobs lists a queue's dead jobs, newest first. */
+  async deadJobs(queue: QueueName, limit = 50): Promise<DeadJob[]> {
+    const jobs = await this.client.queue(queue).getFailed(0, limit - 1);
+    return jobs.filter((job): job is Job => Boolean(job)).map((job) => toDeadJob(queue, job));
+  }
+
+  /** deadJob returns one dead job, or undefined if there is no dead job with that id. */
+  async deadJob(queue: QueueName, id: string): Promise<DeadJob | undefined> {
+    const job = await this.client.queue(queue).getJob(id);
+    if (!job || !(await job.isFailed())) return undefined;
+    return toDeadJob(queue, job);
+  }
+
+  /**
+   * requeue sends a dead job back to its queue with a fresh set of attempts.
+   * It returns false when there is no dead job with that id.
+   */
+  async requeue(queue: QueueName, id: string): Promise<boolean> {
+    const job = await this.client.queue(queue).getJob(id);
+    if (!job || !(await job.isFailed())) return false;
+    await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
+    return true;
+  }
+}
+
+function toDeadJob(queue: QueueName, job: Job): DeadJob {
+  return {
+    id: job.id!,
+    queue,
+    task: job.name,
+    payload: job.data,
+    error: job.failedReason,
+    stacktrace: job.stacktrace ?? [],
+    attemptsMade: job.attemptsMade,
+    failedAt: job.finishedOn ? new Date(job.finishedOn) : undefined,
+  };
+}

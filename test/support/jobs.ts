@@ -1,0 +1,42 @@
+import { pino } from 'pino';
+import { JobsClient } from '../../src/jobs/client.ts';
+import { redisConnection } from '../../src/jobs/connection.ts';
+import { ServeMux } from '../../src/jobs/mux.ts';
+import { JobServer, type ServerOptions } from '../../src/jobs/server.ts';
+import { services, uniquePrefix } from '../harness/services.ts';
+
+/** A logger that prints nothing; set TEST_LOGS=true to see the worker's lines. */
+export const quietLogger = pino({ level: process.env.TEST_LOGS === 'true' ? 'info' : 'silent' });
+
+/**
+ * jobsTestbed gives a test file its own BullMQ prefix in the shared Redis, a
+ * client on it, and a way to start servers that close themselves in cleanup().
+ */
+export function jobsTestbed(label: string) {
+  const prefix = uniquePrefix(label);
+  const connection = redisConnection(services().redisUrl);
+  const client = new JobsClient(connection, prefix);
+  const servers: JobServer[] = [];
+
+  return {
+    prefix,
+    connection,
+    client,
+    /** startServer runs a JobServer on this testbed's queues, with fast retries. */
+    async startServer(mux: ServeMux, opts: ServerOptions = {}): Promise<JobServer> {
+      const server = new JobServer(connection, mux, {
+        prefix,
+        logger: quietLogger,
+        retry: { baseDelayMs: 50, maxDelayMs: 1_000 },
+        ...opts,
+      });
+      servers.push(server);
+      await server.start();
+      return server;
+    },
+    async cleanup(): Promise<void> {
+      await Promise.all(servers.splice(0).map((server) => server.shutdown()));
+      await client.close();
+    },
+  };
+}
