@@ -56,6 +56,12 @@ class QueueFetcher extends Worker {
   holdLock(job: Job, token: string): void {
     this.lockManager.trackJob(job.id!, token, Date.now());
   }
+
+  /** giveBack returns a fetched job that will not run here to its queue, for another worker. */
+  async giveBack(job: Job, token: string): Promise<void> {
+    this.lockManager.untrackJob(job.id!);
+    await job.moveToWait(token);
+  }
 }
 
 /**
@@ -148,8 +154,8 @@ export class JobServer {
     this.#stopping = true;
     this.#changed.notify();
     await this.#dispatching;
-    // Jobs a blocking fetch handed over while we were stopping still belong to us: run them too.
-    for (const held of this.#held.splice(0)) this.#run(held);
+    // Jobs fetched but not started go back to their queue for another worker.
+    await Promise.all(this.#held.splice(0).map((held) => this.#giveBack(held)));
 
     this.#log.info({ running: this.#running.size }, 'worker stopping: waiting for running jobs');
     const drained = await waitAll(this.#running, this.#shutdownTimeoutMs);
@@ -208,8 +214,9 @@ export class JobServer {
       fetcher
         .getNextJob(token, { block: true })
         .then(
-          (job) => {
+          async (job) => {
             if (!job) return;
+            if (this.#stopping) return this.#giveBack({ job, token, fetcher });
             fetcher.holdLock(job, token);
             this.#held.push({ job, token, fetcher });
           },
@@ -238,6 +245,15 @@ export class JobServer {
         this.#changed.notify();
       });
     this.#running.add(running);
+  }
+
+  async #giveBack({ job, token, fetcher }: Fetched): Promise<void> {
+    try {
+      await fetcher.giveBack(job, token);
+      this.#log.info({ job: job.id, task: job.name }, 'job returned to its queue: this worker is stopping');
+    } catch (err) {
+      this.#log.warn({ err, job: job.id }, 'could not return the job; the stalled check will');
+    }
   }
 
   #newToken(fetcher: QueueFetcher): string {

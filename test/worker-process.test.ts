@@ -1,0 +1,52 @@
+import { Redis } from 'ioredis';
+import { afterAll, describe, expect, it } from 'vitest';
+import { services } from './harness/services.ts';
+import { spawnScript, stopAll } from './harness/process.ts';
+import { jobsTestbed } from './support/jobs.ts';
+import { waitUntil } from './support/wait.ts';
+
+const bed = jobsTestbed('worker-process');
+const redis = new Redis(services().redisUrl);
+afterAll(async () => {
+  await stopAll();
+  await bed.cleanup();
+  redis.disconnect();
+});
+
+const doneKey = `${bed.prefix}:done`;
+const slowWorker = (jobMs: number, label: string) =>
+  spawnScript('test/fixtures/slow-worker.ts', { REDIS_URL: services().redisUrl, QUEUE_PREFIX: bed.prefix, JOB_MS: String(jobMs) }, label);
+
+describe('a worker process', () => {
+  it('killed with SIGKILL mid-job: another worker picks the job up and completes it', async () => {
+    const doomed = slowWorker(60_000, 'doomed-worker');
+    await doomed.waitForOutput(/worker started/, 20_000);
+    const { id } = await bed.client.enqueue('resize_image', { upload: 'cat.png', width: 64 });
+    await doomed.waitForOutput(/job started/);
+    doomed.kill('SIGKILL');
+    await doomed.exited;
+    expect(await bed.client.queue('default').getJobState(id)).toBe('active'); // left behind, locked by a dead worker
+
+    const rescuer = slowWorker(200, 'rescuer-worker');
+    await waitUntil('the rescuer to finish the job', async () => (await redis.lrange(doneKey, 0, -1)).some((e) => e.startsWith(`${id}@`)), 25_000);
+    expect(await bed.client.queue('default').getJobState(id)).toBe('completed');
+    rescuer.kill('SIGTERM');
+    await rescuer.exited;
+  });
+
+  it('sent SIGTERM: finishes its active job, takes no new one, and exits 0', async () => {
+    const worker = slowWorker(1_500, 'draining-worker');
+    await worker.waitForOutput(/worker started/, 20_000);
+    const first = await bed.client.enqueue('resize_image', { upload: 'dog.png', width: 64 });
+    await worker.waitForOutput(/job started/);
+
+    worker.kill('SIGTERM');
+    await worker.waitForOutput(/shutting down/);
+    const second = await bed.client.enqueue('resize_image', { upload: 'owl.png', width: 64 });
+
+    expect(await worker.exited).toEqual({ code: 0, signal: null });
+    expect(await redis.lrange(doneKey, 0, -1)).toContainEqual(expect.stringMatching(new RegExp(`^${first.id}@`)));
+    expect(await bed.client.queue('default').getJobState(first.id)).toBe('completed');
+    expect(await bed.client.queue('default').getJobState(second.id)).toBe('waiting');
+  });
+});
