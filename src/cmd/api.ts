@@ -19,7 +19,8 @@ const log = createLogger('api');
 const db = openDatabase(config.databasePath);
 if (config.env !== 'production') seed(db);
 
-const jobs = new JobsClient(producerConnection(config.redisUrl), config.queuePrefix);
+const redis = producerConnection(config.redisUrl);
+const jobs = new JobsClient(redis, config.queuePrefix);
 const outbox = new OutboxRepo(db);
 const relay = new OutboxRelay(outbox, jobs, log);
 const orders = new OrderService(db, new OrderRepo(db), new OutboxWriter(outbox), () => relay.kick());
@@ -37,5 +38,6 @@ onShutdown(log, async () => {
   await new Promise<void>((resolve) => server.close(() => resolve()));
   await relay.stop();
   await jobs.close();
+  redis.disconnect();
   db.close();
 });

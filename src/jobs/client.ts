@@ -1,4 +1,5 @@
 import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
+import { Redis } from 'ioredis';
 import { DEFAULT_MAX_RETRY, DEFAULT_QUEUE, QUEUES, type QueueName } from './defaults.ts';
 import { RETRY_BACKOFF } from './retry.ts';
 import { taskSchemas, type Payload, type TaskName } from './tasks.ts';
@@ -24,6 +25,11 @@ export class InvalidPayloadError extends Error {
   override name = 'InvalidPayloadError';
 }
 
+/** QueueUnavailableError: Redis cannot be reached right now. Nothing was enqueued. */
+export class QueueUnavailableError extends Error {
+  override name = 'QueueUnavailableError';
+}
+
 /** How many finished jobs each queue keeps for the admin page. Dead ones are all kept. */
 const KEEP_COMPLETED = { count: 1_000 };
 
@@ -31,6 +37,9 @@ const KEEP_COMPLETED = { count: 1_000 };
  * JobsClient puts tasks on the queues: the lesson's jobs.Client. The API and
  * the services share one. It is safe to use from many requests at once.
  * Close it on shutdown.
+ *
+ * Given a producerConnection(), it fails fast while Redis is down, with
+ * QueueUnavailableError. Given plain options, BullMQ waits for Redis instead.
  */
 export class JobsClient {
   readonly #queues = new Map<QueueName, Queue>();
@@ -74,6 +83,10 @@ export class JobsClient {
     if (!checked) throw new InvalidPayloadError(`unknown task "${task}"`);
     if (!checked.success) throw new InvalidPayloadError(`bad payload for ${task}: ${formatIssues(checked.error.issues)}`);
 
+    if (this.connection instanceof Redis && this.connection.status !== 'ready') {
+      // BullMQ would wait for the connection; a request must not.
+      throw new QueueUnavailableError(`Redis is not reachable (connection ${this.connection.status})`);
+    }
     const queueName = opts.queue ?? DEFAULT_QUEUE;
     const maxRetry = opts.maxRetry ?? DEFAULT_MAX_RETRY;
     const jobOpts: JobsOptions = {

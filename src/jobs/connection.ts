@@ -1,4 +1,5 @@
 import type { ConnectionOptions } from 'bullmq';
+import { Redis } from 'ioredis';
 
 /**
  * redisConnection turns REDIS_URL into BullMQ's connection options. BullMQ
@@ -9,10 +10,14 @@ export function redisConnection(redisUrl: string): ConnectionOptions {
 }
 
 /**
- * producerConnection is for code that enqueues from a request. With the offline
- * queue off, a call made while Redis is down fails at once instead of waiting
- * for a reconnect that may never come, so no request hangs on the queue.
+ * producerConnection is one Redis connection for code that enqueues from a
+ * request. With the offline queue off, a call made while Redis is down fails
+ * at once instead of waiting for a reconnect that may never come, so no request
+ * hangs on the queue. The caller owns it: disconnect() it on shutdown.
  */
-export function producerConnection(redisUrl: string): ConnectionOptions {
-  return { url: redisUrl, enableOfflineQueue: false, connectTimeout: 1_000 };
+export function producerConnection(redisUrl: string): Redis {
+  const redis = new Redis(redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 1_000 });
+  // Failures reach the caller of each command; this keeps ioredis from also logging every reconnect attempt.
+  redis.on('error', () => {});
+  return redis;
 }

@@ -1,0 +1,100 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REVIEW_REQUEST_DELAY_MS } from '../src/services/orders.ts';
+import { services, uniquePrefix } from './harness/services.ts';
+import { apiTestbed } from './support/api.ts';
+import { waitUntil } from './support/wait.ts';
+
+const bed = apiTestbed({ redisUrl: services().redisUrl, prefix: uniquePrefix('api') });
+beforeAll(() => waitUntil('the producer connection', () => bed.redis.status === 'ready'));
+afterAll(() => bed.close());
+
+describe('GET /healthz', () => {
+  it('answers 200', async () => {
+    const res = await bed.app.request('/healthz');
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: 'ok' });
+  });
+});
+
+describe('POST /api/orders', () => {
+  it('creates the order and enqueues its three jobs: two now, the review in 7 days', async () => {
+    const before = Date.now();
+    const { status, body } = await bed.post('/api/orders', { user_id: 1, sku: 'mug', quantity: 2 });
+    expect(status).toBe(201);
+    expect(body.order).toMatchObject({ userId: 1, sku: 'mug', quantity: 2, totalCents: 2400 });
+
+    const orderId = body.order.id;
+    await bed.relay.idle();
+    const jobs = await bed.jobs.queue('default').getJobs(['waiting', 'delayed']);
+    const forOrder = jobs.filter((job) => job.data.order_id === orderId);
+    expect(forOrder.map((job) => job.name).sort()).toEqual(['ask_for_review', 'send_receipt', 'update_inventory']);
+
+    for (const job of forOrder) {
+      const state = await job.getState();
+      if (job.name === 'ask_for_review') {
+        expect(state).toBe('delayed');
+        expect(job.timestamp + job.delay).toBeGreaterThanOrEqual(before + REVIEW_REQUEST_DELAY_MS);
+        expect(job.timestamp + job.delay).toBeLessThan(before + REVIEW_REQUEST_DELAY_MS + 60_000);
+      } else {
+        expect(state).toBe('waiting');
+        expect(job.delay).toBe(0);
+      }
+    }
+  });
+
+  it('answers 400 with a message for a body that is not JSON', async () => {
+    expect(await bed.post('/api/orders', '{"user_id": 1,')).toEqual({ status: 400, body: { error: 'body must be JSON' } });
+  });
+
+  it('answers 400 naming each bad field', async () => {
+    const { status, body } = await bed.post('/api/orders', { user_id: 'one', sku: '', quantity: 0 });
+    expect(status).toBe(400);
+    expect(body.error).toMatch(/user_id: .*; sku: .*; quantity: /);
+  });
+
+  it('answers 422 for a product or user that does not exist, and enqueues nothing', async () => {
+    const pendingBefore = bed.outbox.countPending();
+    expect(await bed.post('/api/orders', { user_id: 1, sku: 'unicorn', quantity: 1 })).toEqual({ status: 422, body: { error: "unknown product 'unicorn'" } });
+    expect((await bed.post('/api/orders', { user_id: 999, sku: 'mug', quantity: 1 })).status).toBe(422);
+    expect(bed.outbox.countPending()).toBe(pendingBefore);
+  });
+});
+
+describe('POST /api/dev/send-birthday/:user_id', () => {
+  it('answers 202 with the id of the job it enqueued', async () => {
+    const { status, body } = await bed.post('/api/dev/send-birthday/1');
+    expect(status).toBe(202);
+    expect(body).toEqual({ job_id: expect.any(String), queue: 'default' });
+    const job = await bed.jobs.queue('default').getJob(body.job_id);
+    expect(job?.name).toBe('send_birthday_email');
+    expect(job?.data).toEqual({ user_id: 1 });
+  });
+
+  it('answers 404 for a user that does not exist', async () => {
+    expect(await bed.post('/api/dev/send-birthday/999')).toEqual({ status: 404, body: { error: 'user 999 not found' } });
+  });
+
+  it('answers 400 for an id that is not a positive whole number', async () => {
+    for (const bad of ['abc', '0', '-1', '1.5']) {
+      expect((await bed.post(`/api/dev/send-birthday/${bad}`)).status).toBe(400);
+    }
+  });
+
+  it('does not exist in production', async () => {
+    const prod = apiTestbed({ redisUrl: services().redisUrl, prefix: uniquePrefix('api-prod'), env: 'production' });
+    try {
+      expect(await prod.post('/api/dev/send-birthday/1')).toEqual({ status: 404, body: { error: 'not found' } });
+      expect(await prod.jobs.queue('default').count()).toBe(0);
+    } finally {
+      await prod.close();
+    }
+  });
+});
+
+describe('errors', () => {
+  it('answer unknown routes with the same JSON shape', async () => {
+    const res = await bed.app.request('/nope');
+    expect(res.status).toBe(404);
+    expect(await res.json()).toEqual({ error: 'not found' });
+  });
+});
