@@ -6,13 +6,14 @@ import type { JobsClient } from '../jobs/client.ts';
 import type { Logger } from '../logger.ts';
 import type { OrderService } from '../services/orders.ts';
 import { errorResponse } from './errors.ts';
+import { ADMIN_JOBS_PATH, adminRoutes } from './routes/admin.ts';
 import { devRoutes } from './routes/dev.ts';
 import { health } from './routes/health.ts';
 import { orderRoutes } from './routes/orders.ts';
 
 /** AppDeps are what the routes need. cmd/api.ts builds the real ones; tests build their own. */
 export interface AppDeps {
-  config: Pick<Config, 'env'>;
+  config: Pick<Config, 'env' | 'admin'>;
   jobs: JobsClient;
   users: UserRepo;
   orders: OrderService;
@@ -27,6 +28,7 @@ export function createApp(deps: AppDeps) {
   const app = new Hono();
   app.route('/healthz', health);
   app.route('/api/orders', orderRoutes(deps.orders));
+  app.route(ADMIN_JOBS_PATH, adminRoutes(deps.jobs, deps.config.admin));
   if (deps.config.env !== 'production') {
     app.route('/api/dev', devRoutes(deps.users, deps.jobs));
   }

@@ -67,7 +67,7 @@ describe('mail handlers', () => {
 
     await handlers.nightlyDigest();
     const mail = await inbox.waitFor((m) => m.subject === 'Nightly digest for 2026-11-28' && m.to[0]!.startsWith('digest-'));
-    expect(mail.text).toContain("Orders: 1\n");
+    expect(mail.text).toContain('Orders: 1\n');
     expect(mail.text).toContain('$12.00');
   });
 });

@@ -16,7 +16,7 @@ import { quietLogger } from './jobs.ts';
  * apiTestbed wires the API the way cmd/api.ts does, on an in-memory database
  * and the given Redis, without opening a port: call app.request().
  */
-export function apiTestbed(opts: { redisUrl: string; prefix: string; env?: Config['env']; relayRetryMs?: number }) {
+export function apiTestbed(opts: { redisUrl: string; prefix: string; env?: Config['env']; relayRetryMs?: number; adminPassword?: string }) {
   const db = openDatabase(':memory:');
   seed(db);
   const redis: Redis = producerConnection(opts.redisUrl);
@@ -24,7 +24,7 @@ export function apiTestbed(opts: { redisUrl: string; prefix: string; env?: Confi
   const outbox = new OutboxRepo(db);
   const relay = new OutboxRelay(outbox, jobs, quietLogger, { retryMs: opts.relayRetryMs ?? 100 });
   const orders = new OrderService(db, new OrderRepo(db), new OutboxWriter(outbox), () => relay.kick());
-  const app = createApp({ config: { env: opts.env ?? 'test' }, jobs, users: new UserRepo(db), orders, log: quietLogger });
+  const app = createApp({ config: { env: opts.env ?? 'test', admin: { user: 'admin', password: opts.adminPassword } }, jobs, users: new UserRepo(db), orders, log: quietLogger });
 
   return {
     app,
