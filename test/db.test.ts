@@ -1,3 +1,7 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase, type Db } from '../src/db/database.ts';
 import { MIGRATIONS, migrate } from '../src/db/migrations.ts';
@@ -34,6 +38,26 @@ describe('migrations', () => {
   it('applies nothing the second time', () => {
     expect(migrate(db)).toBe(0);
     expect(db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
+  });
+
+  it('opens a file in a new folder, in WAL mode, and migrates it once', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'db-test-'));
+    try {
+      const path = join(root, 'data', 'app.db');
+      const first = openDatabase(path);
+      expect(existsSync(path)).toBe(true);
+      expect(first.pragma('journal_mode', { simple: true })).toBe('wal');
+      expect(first.pragma('busy_timeout', { simple: true })).toBe(5_000);
+      seed(first);
+      first.close();
+
+      const again = openDatabase(path);
+      expect(again.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
+      expect(new UserRepo(again).all()).toHaveLength(SEED_USERS.length);
+      again.close();
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
   });
 
   it('enforces the foreign keys and the quantity check', () => {

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, utimes } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -42,7 +42,6 @@ describe('Uploads', () => {
 
   it('lists files only, not subfolders', async () => {
     await uploads.write('top.txt', Buffer.from('x'));
-    const { mkdir, writeFile } = await import('node:fs/promises');
     await mkdir(join(uploads.dir, 'nested'));
     await writeFile(join(uploads.dir, 'nested', 'deep.txt'), 'y');
     expect((await uploads.list()).map((f) => f.name)).toEqual(['top.txt']);
@@ -59,7 +58,6 @@ describe('Uploads', () => {
 
   it('never writes outside its folder', async () => {
     await expect(uploads.write('../outside.txt', Buffer.from('x'))).rejects.toThrow(InvalidUploadNameError);
-    const { readdir } = await import('node:fs/promises');
     expect(await readdir(root)).not.toContain('outside.txt');
   });
 

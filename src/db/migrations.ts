@@ -49,18 +49,20 @@ export const MIGRATIONS: readonly string[] = [
 /**
  * migrate applies the migrations that this database has not run yet and
  * returns how many it applied. `PRAGMA user_version` counts the ones already
- * applied. If a migration fails, its transaction rolls back, the version stays
- * where it was, and the error is thrown.
+ * applied. They run in one IMMEDIATE transaction, which takes the write lock
+ * before reading the version: the API and the worker often start at the same
+ * moment, and this way the second one waits, then finds nothing left to do.
+ * If a migration fails, everything rolls back and the error is thrown.
  */
 export function migrate(db: Db): number {
-  const applied = db.pragma('user_version', { simple: true }) as number;
-  const pending = MIGRATIONS.slice(applied);
-  pending.forEach((sql, i) => {
-    db.transaction(() => {
-      db.exec(sql);
+  return db
+    .transaction(() => {
+      const applied = db.pragma('user_version', { simple: true }) as number;
+      const pending = MIGRATIONS.slice(applied);
+      for (const sql of pending) db.exec(sql);
       // user_version lives in the file header and is part of the transaction.
-      db.pragma(`user_version = ${applied + i + 1}`);
-    })();
-  });
-  return pending.length;
+      if (pending.length > 0) db.pragma(`user_version = ${MIGRATIONS.length}`);
+      return pending.length;
+    })
+    .immediate();
 }
