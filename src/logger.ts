@@ -15,7 +15,7 @@ export function createLogger(name: string): Logger {
     // Never log secrets, even if someone logs a whole config object.
     redact: ['admin.password', 'password', '*.password', 'smtpUrl', 'redisUrl'],
     transport: pretty
-      ? { target: 'pino-pretty', options: { colorize: true, ignore: 'pid,hostname', translateTime: 'HH:MM:ss.l' } }
+      ? { target: 'pino-pretty', options: { colorize: true, singleLine: true, ignore: 'pid,hostname', translateTime: 'HH:MM:ss.l' } }
       : undefined,
   });
 }

@@ -37,19 +37,22 @@ const server = new JobServer(connection, mux, {
   prefix: config.queuePrefix,
   logger: log,
 });
-await server.start();
-
-// Only the process started with RUN_SCHEDULER=true registers the cron table.
-// If two do, nothing breaks: see Scheduler.
 const client = new JobsClient(connection, config.queuePrefix);
-if (config.runScheduler) {
-  await registerCron(new Scheduler(client));
-  log.info('cron schedules registered (RUN_SCHEDULER=true)');
-}
 
+// Handle Ctrl-C / SIGTERM before anything starts, so a stop never finds the
+// default handler (which would exit without draining).
 onShutdown(log, async () => {
   await server.shutdown();
   await client.close();
   mailer.close();
   db.close();
 });
+
+await server.start();
+
+// Only the process started with RUN_SCHEDULER=true registers the cron table.
+// If two do, nothing breaks: see Scheduler.
+if (config.runScheduler) {
+  await registerCron(new Scheduler(client));
+  log.info('cron schedules registered (RUN_SCHEDULER=true)');
+}

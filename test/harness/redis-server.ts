@@ -130,7 +130,7 @@ function localRedis(bin: string, port: number): RedisServer {
 
     async stop() {
       const proc = child;
-      if (!proc || proc.exitCode !== null) return;
+      if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
       const exited = new Promise((r) => proc.once('exit', r));
       proc.kill('SIGTERM');
       const force = setTimeout(() => proc.kill('SIGKILL'), 5_000);

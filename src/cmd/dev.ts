@@ -1,0 +1,132 @@
+/**
+ * npm start: the whole app in one terminal.
+ *
+ * 1. Makes sure Redis and an SMTP mail catcher answer at REDIS_URL and SMTP_URL,
+ *    and starts whatever is missing on the ports those URLs name: with Docker
+ *    (docker-compose.yml) when an engine runs, else a local redis-server and MailDev.
+ * 2. Runs the API, the worker and the scheduler as three processes, as they
+ *    run in production, and labels each log line with its process.
+ * 3. On Ctrl-C stops the three, then everything that step 1 started.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { loadConfig } from '../config.ts';
+import { SHUTDOWN_TIMEOUT_MS } from '../jobs/defaults.ts';
+import { composeStop, composeUp, dockerAnswers } from '../dev/docker.ts';
+import { startLocalRedis } from '../dev/local-redis.ts';
+import { startMailCatcher } from '../dev/mail-catcher.ts';
+import { hostAndPort, isLocalHost, isReachable, waitUntilReachable } from '../dev/reachable.ts';
+
+type Name = 'dev' | 'api' | 'worker' | 'scheduler';
+type Service = { stop(): Promise<void> };
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const APPS = { api: 'src/cmd/api.ts', worker: 'src/cmd/worker.ts', scheduler: 'src/cmd/scheduler.ts' } as const;
+const COLOURS: Record<Name, number> = { dev: 90, api: 36, worker: 35, scheduler: 33 };
+
+const config = loadConfig();
+const portOf = (url: string) => hostAndPort(url).port;
+// docker-compose.yml publishes its ports from these, so Docker uses the URLs' ports too.
+const composeEnv = {
+  REDIS_PORT: String(portOf(config.redisUrl)),
+  SMTP_PORT: String(portOf(config.smtpUrl)),
+  MAIL_UI_PORT: String(portOf(config.mailUiUrl)),
+};
+const started: Service[] = []; // what step 1 started, stopped on the way out
+const running: { child: ChildProcess; closed: Promise<unknown> }[] = [];
+let docker: Promise<boolean> | undefined;
+let stopping = false;
+
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void shutdown(0));
+
+// 1. Redis and mail
+try {
+  await ensure('Redis', config.redisUrl, 'redis', () => startLocalRedis(portOf(config.redisUrl), `${ROOT}data/redis`));
+  await ensure('Mail', config.smtpUrl, 'mailhog', () =>
+    startMailCatcher({ smtpPort: portOf(config.smtpUrl), webPort: portOf(config.mailUiUrl) }),
+  );
+} catch (err) {
+  say(err instanceof Error ? err.message : String(err));
+  await shutdown(1);
+}
+
+// 2. The app's three processes (unless a Ctrl-C came during step 1)
+if (!stopping) {
+  for (const [name, file] of Object.entries(APPS) as [Name, string][]) run(name, file);
+  waitUntilReachable(`http://localhost:${config.port}`, 60_000).then(
+    () => say([
+      '',
+      `  App         http://localhost:${config.port}/healthz`,
+      `  Mail inbox  ${config.mailUiUrl}`,
+      `  Try it      curl -X POST localhost:${config.port}/api/dev/send-birthday/1`,
+      '  Stop        Ctrl-C',
+      '',
+    ].join('\n')),
+    () => say(`The API does not answer on port ${config.port}; see its log above.`),
+  );
+}
+
+/** Uses the service at url if it answers; otherwise starts it, with Docker if an engine runs. */
+async function ensure(name: string, url: string, composeService: string, startLocally: () => Promise<Service>) {
+  if (await isReachable(url)) return say(`${name}: using the one already running at ${url}`);
+  if (!isLocalHost(url)) throw new Error(`${name}: nothing answers at ${url}, and npm start only starts services on this machine.`);
+  if (await (docker ??= dockerAnswers())) {
+    say(`${name}: starting the "${composeService}" service with docker compose`);
+    await composeUp([composeService], composeEnv);
+    started.push({ stop: () => composeStop([composeService]) });
+    await waitUntilReachable(url);
+  } else {
+    say(`${name}: no Docker engine answers, starting it locally`);
+    started.push(await startLocally());
+  }
+  say(`${name}: running at ${url}`);
+}
+
+/** Runs one of the app's processes with its output labelled. */
+function run(name: Name, file: string) {
+  const child = spawn(process.execPath, ['--import', 'tsx', file], {
+    cwd: ROOT,
+    env: { ...process.env, LOG_PRETTY: 'true' }, // piped output would otherwise be JSON
+    stdio: ['ignore', 'pipe', 'pipe'],
+    // Its own process group, so Ctrl-C reaches only this process, which then
+    // stops the apps before the services they use.
+    detached: true,
+  });
+  createInterface({ input: child.stdout }).on('line', (line) => console.log(label(name), line));
+  createInterface({ input: child.stderr }).on('line', (line) => console.error(label(name), line));
+  child.once('exit', (code, signal) => {
+    if (stopping) return;
+    say(`${name} exited on its own (${signal ?? `exit code ${code}`}), stopping everything`);
+    void shutdown(1);
+  });
+  running.push({ child, closed: once(child, 'close') });
+}
+
+/** Stops the apps (each gets SIGTERM, then SIGKILL if it hangs), then the services, then exits. */
+async function shutdown(code: number): Promise<void> {
+  if (stopping) return; // npm and the terminal may both deliver the same Ctrl-C
+  stopping = true;
+  say('stopping…');
+  await Promise.all(running.map(async ({ child, closed }) => {
+    child.kill('SIGTERM');
+    // The worker waits up to SHUTDOWN_TIMEOUT_MS for its running jobs.
+    const force = setTimeout(() => child.kill('SIGKILL'), SHUTDOWN_TIMEOUT_MS + 5_000);
+    await closed;
+    clearTimeout(force);
+  }));
+  for (const service of started.reverse()) {
+    await service.stop().catch((err: Error) => say(`could not stop a service: ${err.message}`));
+  }
+  process.exit(code);
+}
+
+function say(message: string) {
+  for (const line of message.split('\n')) console.log(label('dev'), line);
+}
+
+function label(name: Name): string {
+  const text = `${name.padEnd(9)}│`;
+  return process.stdout.isTTY && !process.env.NO_COLOR ? `\x1b[${COLOURS[name]}m${text}\x1b[0m` : text;
+}

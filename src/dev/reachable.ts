@@ -1,0 +1,52 @@
+import { connect } from 'node:net';
+
+// Used when a URL names no port: the port each client would use.
+const DEFAULT_PORTS: Record<string, number> = {
+  'redis:': 6379,
+  'rediss:': 6379,
+  'smtp:': 587,
+  'smtps:': 465,
+  'http:': 80,
+  'https:': 443,
+};
+
+/** hostAndPort reads the host and port out of a redis://, smtp:// or http:// URL. */
+export function hostAndPort(url: string): { host: string; port: number } {
+  const parsed = new URL(url);
+  const host = parsed.hostname.replace(/^\[(.*)\]$/, '$1') || '127.0.0.1';
+  const port = Number(parsed.port) || DEFAULT_PORTS[parsed.protocol];
+  if (!port) throw new Error(`No port in "${url}" and no default for ${parsed.protocol}`);
+  return { host, port };
+}
+
+/** isLocalHost tells whether a URL points at this machine, where npm start may start the service. */
+export function isLocalHost(url: string): boolean {
+  return ['127.0.0.1', 'localhost', '::1', '0.0.0.0'].includes(hostAndPort(url).host);
+}
+
+/**
+ * isReachable tells whether something accepts TCP connections at the host and
+ * port of the URL. It only connects: it does not check what answers.
+ */
+export function isReachable(url: string, timeoutMs = 500): Promise<boolean> {
+  const { host, port } = hostAndPort(url);
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+/** waitUntilReachable polls isReachable until the URL answers, or throws after timeoutMs. */
+export async function waitUntilReachable(url: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await isReachable(url))) {
+    if (Date.now() > deadline) throw new Error(`Nothing answers at ${url} after ${timeoutMs / 1000} s`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
