@@ -14,8 +14,7 @@ const MISSING = [
  * startLocalRedis runs the `redis-server` binary on 127.0.0.1:port, with the
  * settings BullMQ advises for production: AOF on (jobs survive a restart) and
  * `noeviction` (Redis never drops a job's keys to free memory). It resolves once
- * Redis answers PING; stop() shuts it down cleanly. Should this process die
- * without calling stop(), even by SIGKILL, Redis is stopped too.
+ * Redis answers PING; stop() shuts it down cleanly.
  */
 export async function startLocalRedis(port: number, dataDir: string): Promise<{ stop(): Promise<void> }> {
   await mkdir(dataDir, { recursive: true });

@@ -1,34 +1,33 @@
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MailDev } from 'maildev';
 
+/** MailCatcher is a MailDev running in this process. */
+export interface MailCatcher {
+  smtpPort: number;
+  webPort: number;
+  stop(): Promise<void>;
+}
+
 /**
  * startMailCatcher runs MailDev in this process, the stand-in for MailHog when
- * there is no Docker: SMTP on smtpPort, the inbox web UI on webPort, both on
- * 127.0.0.1. Like MailHog it keeps mail only while it runs.
+ * there is no Docker: SMTP on smtpPort, the inbox web UI and API on webPort,
+ * both on 127.0.0.1. Port 0 (the default) lets the system pick one; the ports
+ * it got are returned. Like MailHog it keeps mail only while it runs.
  */
-export async function startMailCatcher({ smtpPort, webPort }: { smtpPort: number; webPort: number }): Promise<{ stop(): Promise<void> }> {
-  // Its own folder for the .eml files, else they pile up in /tmp/maildev. One
-  // name per port, emptied first, so a run that was killed leaves no pile either.
-  const mailDirectory = join(tmpdir(), `maildev-${smtpPort}`);
-  await rm(mailDirectory, { recursive: true, force: true });
-  await mkdir(mailDirectory, { recursive: true });
-  const maildev = new MailDev({
-    smtp: smtpPort,
-    ip: '127.0.0.1',
-    web: webPort,
-    webIp: '127.0.0.1',
-    mailDirectory,
-    silent: true,
-  });
+export async function startMailCatcher({ smtpPort = 0, webPort = 0 } = {}): Promise<MailCatcher> {
+  // Its own folder for the .eml files, else they pile up in /tmp/maildev.
+  const mailDirectory = await mkdtemp(join(tmpdir(), 'maildev-'));
+  const maildev = new MailDev({ smtp: smtpPort, ip: '127.0.0.1', web: webPort, webIp: '127.0.0.1', mailDirectory, silent: true });
 
   // `silent` quiets MailDev's logger, but its API server still prints
   // "MailDev API running at ..." with console.info.
   const info = console.info;
   console.info = () => {};
+  let servers;
   try {
-    await maildev.start();
+    servers = await maildev.start();
   } catch (err) {
     await rm(mailDirectory, { recursive: true, force: true });
     throw err;
@@ -36,7 +35,11 @@ export async function startMailCatcher({ smtpPort, webPort }: { smtpPort: number
     console.info = info;
   }
 
+  const apiPort = servers.api?.getPort();
+  if (!apiPort) throw new Error('MailDev started without its web/API server');
   return {
+    smtpPort: servers.smtp.getPort(),
+    webPort: apiPort,
     async stop() {
       await maildev.stop();
       await rm(mailDirectory, { recursive: true, force: true });

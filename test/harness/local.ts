@@ -1,4 +1,4 @@
-import { startMailDev } from './maildev.ts';
+import { startMailCatcher } from '../../src/dev/mail-catcher.ts';
 import { redisServerBinary, startRedisServer } from './redis-server.ts';
 import type { StartedServices } from './started.ts';
 
@@ -12,7 +12,7 @@ export async function startLocalServices(): Promise<StartedServices> {
   const redis = await startRedisServer();
   let mail;
   try {
-    mail = await startMailDev();
+    mail = await startMailCatcher();
   } catch (err) {
     await redis.stop();
     throw err;
