@@ -116,7 +116,6 @@ export class JobServer {
         connection,
         prefix: opts.prefix,
         autorun: false,
-        concurrency: this.#concurrency,
         lockDuration: opts.lockDurationMs ?? LOCK_DURATION_MS,
         stalledInterval: opts.stalledIntervalMs ?? STALLED_INTERVAL_MS,
         settings: { backoffStrategy: (attemptsMade: number) => retryDelay(attemptsMade, policy, this.#random) },
