@@ -28,10 +28,13 @@ describe('a worker process', () => {
     expect(await bed.client.queue('default').getJobState(id)).toBe('active'); // left behind, locked by a dead worker
 
     const rescuer = slowWorker(200, 'rescuer-worker');
-    await waitUntil('the rescuer to finish the job', async () => (await redis.lrange(doneKey, 0, -1)).some((e) => e.startsWith(`${id}@`)), 25_000);
-    expect(await bed.client.queue('default').getJobState(id)).toBe('completed');
-    rescuer.kill('SIGTERM');
-    await rescuer.exited;
+    try {
+      await waitUntil('the rescuer to complete the job', async () => (await bed.client.queue('default').getJobState(id)) === 'completed', 25_000);
+      expect(await redis.lrange(doneKey, 0, -1)).toContainEqual(expect.stringMatching(new RegExp(`^${id}@`)));
+    } finally {
+      rescuer.kill('SIGTERM');
+      await rescuer.exited;
+    }
   });
 
   it('sent SIGTERM: finishes its active job, takes no new one, and exits 0', async () => {
