@@ -26,11 +26,6 @@ export function composeStop(services: string[]): Promise<void> {
   return compose(['stop', ...services]);
 }
 
-/** composeDown stops and removes the repo's containers; named volumes stay. */
-export function composeDown(): Promise<void> {
-  return compose(['down']);
-}
-
 function compose(args: string[], env: Record<string, string> = {}): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn('docker', ['compose', '-f', COMPOSE_FILE, ...args], {

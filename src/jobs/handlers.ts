@@ -11,7 +11,7 @@ import {
   reviewRequestEmail,
   welcomeEmail,
 } from '../mail/templates.ts';
-import type { Uploads } from '../storage/uploads.ts';
+import { InvalidUploadNameError, type Uploads } from '../storage/uploads.ts';
 import type { ServeMux } from './mux.ts';
 import type { Payload } from './tasks.ts';
 
@@ -59,10 +59,19 @@ export class Handlers {
     await this.deps.mailer.send({ to, ...welcomeEmail({ name }) });
   }
 
-  /** resizeImage writes `<name>-w<width>.<ext>` beside the original upload. */
+  /**
+   * resizeImage writes `<name>-w<width>.<ext>` beside the original upload.
+   * Storage being down is retried; a missing upload or a file that is not an
+   * image is not, since no retry can fix it.
+   */
   async resizeImage({ upload, width }: Payload<'resize_image'>): Promise<void> {
-    const original = await this.deps.uploads.read(upload);
-    const resized = await sharp(original).resize({ width, withoutEnlargement: true }).toBuffer();
+    const original = await this.#readUpload(upload);
+    let resized: Buffer;
+    try {
+      resized = await sharp(original).resize({ width, withoutEnlargement: true }).toBuffer();
+    } catch (err) {
+      throw new UnrecoverableError(`upload "${upload}" is not an image: ${(err as Error).message}`);
+    }
     const { name, ext } = path.parse(upload);
     await this.deps.uploads.write(`${name}-w${width}${ext}`, resized);
   }
@@ -103,6 +112,17 @@ export class Handlers {
     const user = this.deps.users.findById(user_id);
     if (!user) throw new UnrecoverableError(`user ${user_id} does not exist`);
     await this.deps.mailer.send({ to: user.email, ...birthdayEmail({ name: user.name }) });
+  }
+
+  async #readUpload(name: string): Promise<Buffer> {
+    try {
+      return await this.deps.uploads.read(name);
+    } catch (err) {
+      if (err instanceof InvalidUploadNameError || (err as NodeJS.ErrnoException).code === 'ENOENT') {
+        throw new UnrecoverableError(`upload "${name}" does not exist`);
+      }
+      throw err;
+    }
   }
 
   #orderWithUser(orderId: number) {

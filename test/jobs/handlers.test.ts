@@ -95,6 +95,13 @@ describe('resize_image', () => {
     expect({ width: meta.width, height: meta.height }).toEqual({ width: 100, height: 50 });
   });
 
+  it('gives up at once on an upload that is missing, badly named or not an image', async () => {
+    await uploads.write('notes.png', Buffer.from('not a png'));
+    for (const upload of ['missing.png', '../etc/passwd', 'notes.png']) {
+      await expect(handlers.resizeImage({ upload, width: 100 })).rejects.toMatchObject({ name: 'UnrecoverableError' });
+    }
+  });
+
   it('fails, to be retried, while storage is down', async () => {
     uploads.setUnavailable(true);
     await expect(handlers.resizeImage({ upload: 'banner.png', width: 100 })).rejects.toThrow(StorageUnavailableError);
