@@ -20,8 +20,8 @@ mux.handle('send_receipt', async ({ order_id }, ctx) => {
   attemptsByOrder.set(order_id, times);
   if (ctx.attempt < (failUntilAttempt.get(order_id) ?? 0)) throw new Error(`receipt ${order_id}: SMTP hiccup on attempt ${ctx.attempt}`);
 });
-// Base delay 200 ms: retry 1 waits 100-200 ms, retry 2 waits 200-400 ms.
-await bed.startServer(mux, { retry: { baseDelayMs: 200, maxDelayMs: 10_000 } });
+// Base delay 200 ms, and the jitter pinned to its top: retry 1 waits 200 ms, retry 2 waits 400 ms.
+await bed.startServer(mux, { retry: { baseDelayMs: 200, maxDelayMs: 10_000 }, random: () => 1 });
 
 async function finalState(id: string) {
   return waitUntil(`job ${id} to finish`, async () => {
@@ -39,9 +39,9 @@ describe('retries', () => {
     const times = attemptsByOrder.get(1)!;
     expect(times).toHaveLength(3);
     const [firstWait, secondWait] = [times[1]! - times[0]!, times[2]! - times[1]!];
-    expect(firstWait).toBeGreaterThanOrEqual(100);
-    expect(secondWait).toBeGreaterThanOrEqual(200);
-    expect(secondWait).toBeGreaterThan(firstWait);
+    expect(firstWait).toBeGreaterThanOrEqual(200);
+    expect(secondWait).toBeGreaterThanOrEqual(400);
+    expect(secondWait).toBeGreaterThan(firstWait + 100);
   });
 
   it('keeps a job dead after its last attempt, with payload, error, attempts and stack', async () => {
