@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from './harness/free-port.ts';
+import { freePort } from '../src/dev/free-port.ts';
 import { createInbox } from './harness/inbox.ts';
 import { spawnScript, stopAll, type ChildScript } from './harness/process.ts';
 import { services, uniquePrefix } from './harness/services.ts';

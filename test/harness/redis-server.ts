@@ -4,7 +4,7 @@ import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import type { StartedTestContainer } from 'testcontainers';
-import { freePort } from './free-port.ts';
+import { freePort } from '../../src/dev/free-port.ts';
 
 /** A Redis of its own that a test can stop and start again on the same port. */
 export interface RedisServer {
