@@ -40,6 +40,9 @@ let docker: Promise<boolean> | undefined;
 let stopping = false;
 
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void shutdown(0));
+// When our output pipe closes first (`npm start | tee log` and Ctrl-C), carry
+// on: what we started must still be stopped.
+for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
 
 // 1. Redis and mail
 try {
