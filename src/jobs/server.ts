@@ -1,4 +1,4 @@
-import { Worker, type ConnectionOptions, type Job } from 'bullmq';
+import type { ConnectionOptions, Job } from 'bullmq';
 import { createLogger, type Logger } from '../logger.ts';
 import {
   DEFAULT_CONCURRENCY,
@@ -9,6 +9,8 @@ import {
   type QueueName,
 } from './defaults.ts';
 import type { ServeMux } from './mux.ts';
+import { logJobEvents } from './job-log.ts';
+import { QueueFetcher } from './queue-fetcher.ts';
 import { DEFAULT_RETRY_POLICY, retryDelay, type RetryPolicy } from './retry.ts';
 import { Signal } from './signal.ts';
 import { weightedOrder } from './weighted.ts';
@@ -42,29 +44,6 @@ interface Fetched {
 }
 
 /**
- * QueueFetcher is a BullMQ Worker that never runs its own fetch loop
- * (autorun: false). JobServer fetches from it by hand; BullMQ still renews the
- * locks of the jobs it tracks and runs the stalled check.
- */
-class QueueFetcher extends Worker {
-  /** startLockRenewal starts the timer that BullMQ's own run() would start. */
-  startLockRenewal(): void {
-    this.lockManager.start();
-  }
-
-  /** holdLock keeps a fetched job's lock renewed until processJob takes it over. */
-  holdLock(job: Job, token: string): void {
-    this.lockManager.trackJob(job.id!, token, Date.now());
-  }
-
-  /** giveBack returns a fetched job that will not run here to its queue, for another worker. */
-  async giveBack(job: Job, token: string): Promise<void> {
-    this.lockManager.untrackJob(job.id!);
-    await job.moveToWait(token);
-  }
-}
-
-/**
  * JobServer runs jobs from several queues with one pool of slots: the
  * lesson's asynq.NewServer(Concurrency: 10, Queues: {critical: 6, default: 3, low: 1}).
  *
@@ -86,8 +65,8 @@ export class JobServer {
   readonly #random: () => number;
   readonly #fetchers = new Map<QueueName, QueueFetcher>();
 
-  /** Jobs running now. Never more than #concurrency. */
-  readonly #running = new Set<Promise<void>>();
+  /** Busy slots. Each runs one job at a time, and may chain to the next. Never more than #concurrency. */
+  readonly #busy = new Set<Promise<void>>();
   /** Jobs that a blocking fetch returned while every slot was busy (at most one per queue). */
   readonly #held: Fetched[] = [];
   /** Queues with a blocking fetch in flight. */
@@ -120,7 +99,7 @@ export class JobServer {
         stalledInterval: opts.stalledIntervalMs ?? STALLED_INTERVAL_MS,
         settings: { backoffStrategy: (attemptsMade: number) => retryDelay(attemptsMade, policy, this.#random) },
       });
-      this.#logEvents(fetcher);
+      logJobEvents(fetcher, this.#log);
       this.#fetchers.set(queue, fetcher);
     }
     if (this.#fetchers.size === 0) throw new RangeError('a JobServer needs at least one queue with a weight above 0');
@@ -137,11 +116,6 @@ export class JobServer {
     this.#log.info({ concurrency: this.#concurrency, queues: this.#weights }, 'worker started');
   }
 
-  /** runningCount is how many jobs are running now. */
-  get runningCount(): number {
-    return this.#running.size;
-  }
-
   /**
    * shutdown stops taking jobs, waits up to the shutdown timeout for the
    * running ones, then closes the Redis connections. A job still running after
@@ -156,9 +130,9 @@ export class JobServer {
     // Jobs fetched but not started go back to their queue for another worker.
     await Promise.all(this.#held.splice(0).map((held) => this.#giveBack(held)));
 
-    this.#log.info({ running: this.#running.size }, 'worker stopping: waiting for running jobs');
-    const drained = await waitAll(this.#running, this.#shutdownTimeoutMs);
-    if (!drained) this.#log.warn({ running: this.#running.size }, 'shutdown timeout: leaving running jobs to the stalled check');
+    this.#log.info({ running: this.#busy.size }, 'worker stopping: waiting for running jobs');
+    const drained = await waitAll(this.#busy, this.#shutdownTimeoutMs);
+    if (!drained) this.#log.warn({ running: this.#busy.size }, 'shutdown timeout: leaving running jobs to the stalled check');
     // force: our jobs are done (or abandoned), so close without BullMQ's own wait.
     await Promise.all([...this.#fetchers.values()].map((fetcher) => fetcher.close(true)));
     this.#log.info('worker stopped');
@@ -167,7 +141,7 @@ export class JobServer {
   /** The loop that fills free slots. */
   async #dispatch(): Promise<void> {
     while (!this.#stopping) {
-      if (this.#running.size >= this.#concurrency) {
+      if (this.#busy.size >= this.#concurrency) {
         await this.#changed.wait();
         continue;
       }
@@ -237,10 +211,10 @@ export class JobServer {
       let next: Fetched | undefined = first;
       while (next) next = await this.#process(next);
     })().finally(() => {
-      this.#running.delete(running);
+      this.#busy.delete(running);
       this.#changed.notify();
     });
-    this.#running.add(running);
+    this.#busy.add(running);
   }
 
   /**
@@ -277,26 +251,6 @@ export class JobServer {
 
   #newToken(fetcher: QueueFetcher): string {
     return `${fetcher.id}:${this.#nextToken++}`;
-  }
-
-  /** #logEvents logs what a learner needs to see: done with duration, failed with the next retry, dead. */
-  #logEvents(fetcher: QueueFetcher): void {
-    fetcher.on('completed', (job) => {
-      const ms = (job.finishedOn ?? Date.now()) - (job.processedOn ?? Date.now());
-      this.#log.info({ job: job.id, task: job.name, queue: job.queueName, ms }, `job done in ${ms} ms`);
-    });
-    fetcher.on('failed', (job, err) => {
-      if (!job) return;
-      const attempts = Math.max(job.opts.attempts ?? 1, 1);
-      const context = { job: job.id, task: job.name, queue: job.queueName, error: err.message };
-      if (job.finishedOn) {
-        this.#log.error({ ...context, attemptsMade: job.attemptsMade }, `job dead after ${job.attemptsMade} of ${attempts} attempts: ${err.message}`);
-      } else {
-        const retryAt = new Date(Date.now() + job.delay).toISOString();
-        this.#log.warn({ ...context, retryAt }, `job failed (attempt ${job.attemptsMade} of ${attempts}), retrying at ${retryAt}`);
-      }
-    });
-    fetcher.on('error', (err) => this.#log.error({ err, queue: fetcher.name }, 'queue error'));
   }
 }
 
