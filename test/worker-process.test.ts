@@ -14,8 +14,8 @@ afterAll(async () => {
 });
 
 const doneKey = `${bed.prefix}:done`;
-const slowWorker = (jobMs: number, label: string) =>
-  spawnScript('test/fixtures/slow-worker.ts', { REDIS_URL: services().redisUrl, QUEUE_PREFIX: bed.prefix, JOB_MS: String(jobMs) }, label);
+const slowWorker = (jobMs: number, label: string, env: Record<string, string> = {}) =>
+  spawnScript('test/fixtures/slow-worker.ts', { REDIS_URL: services().redisUrl, QUEUE_PREFIX: bed.prefix, JOB_MS: String(jobMs), ...env }, label);
 
 describe('a worker process', () => {
   it('killed with SIGKILL mid-job: another worker picks the job up and completes it', async () => {
@@ -51,5 +51,20 @@ describe('a worker process', () => {
     expect(await redis.lrange(doneKey, 0, -1)).toContainEqual(expect.stringMatching(new RegExp(`^${first.id}@`)));
     expect(await bed.client.queue('default').getJobState(first.id)).toBe('completed');
     expect(await bed.client.queue('default').getJobState(second.id)).toBe('waiting');
+  });
+
+  it('sent SIGTERM with a job longer than the shutdown timeout: exits 0 after the timeout and leaves the job in Redis', async () => {
+    const worker = slowWorker(60_000, 'timeout-worker', { SHUTDOWN_TIMEOUT_MS: '500' });
+    await worker.waitForOutput(/worker started/, 20_000);
+    const { id } = await bed.client.enqueue('resize_image', { upload: 'yak.png', width: 64 });
+    await worker.waitForOutput(/job started/);
+
+    const stoppedAt = Date.now();
+    worker.kill('SIGTERM');
+    expect(await worker.exited).toEqual({ code: 0, signal: null });
+    expect(Date.now() - stoppedAt).toBeLessThan(10_000);
+    expect(worker.output()).toMatch(/shutdown timeout: leaving running jobs to the stalled check/);
+    // Not completed and not lost: still active, so the stalled check of another worker will run it.
+    expect(await bed.client.queue('default').getJobState(id)).toBe('active');
   });
 });
