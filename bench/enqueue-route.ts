@@ -19,7 +19,7 @@ export async function routeLatencies(redisUrl: string, prefix: string, requests:
   seed(db);
   const redis: Redis = producerConnection(redisUrl);
   await new Promise((resolve) => redis.once('ready', resolve));
-  const jobs = new JobsClient(redis, prefix);
+  const jobs = new JobsClient(redis, { prefix });
   const outbox = new OutboxRepo(db);
   const relay = new OutboxRelay(outbox, jobs, silent);
   const orders = new OrderService(db, new OrderRepo(db), new OutboxWriter(outbox), () => relay.kick());

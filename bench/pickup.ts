@@ -34,7 +34,7 @@ function nextCall() {
 }
 
 export const rawBullmqPickup: Pickup = async (connection, prefix, rounds) => {
-  const client = new JobsClient(connection, prefix);
+  const client = new JobsClient(connection, { prefix });
   const calls = nextCall();
   const worker = new Worker('default', calls.handler, { connection, prefix, concurrency: 10 });
   await worker.waitUntilReady();
@@ -45,7 +45,7 @@ export const rawBullmqPickup: Pickup = async (connection, prefix, rounds) => {
 };
 
 export const jobServerPickup: Pickup = async (connection, prefix, rounds) => {
-  const client = new JobsClient(connection, prefix);
+  const client = new JobsClient(connection, { prefix });
   const calls = nextCall();
   const mux = new ServeMux();
   mux.handle('update_inventory', calls.handler);

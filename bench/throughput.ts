@@ -17,7 +17,7 @@ async function fill(client: JobsClient, jobs: number, queues: ('critical' | 'def
 
 /** rawBullmq: one BullMQ Worker on one queue, BullMQ's own fetch loop. */
 export const rawBullmq: Runner = async (connection, prefix, jobs, concurrency) => {
-  const client = new JobsClient(connection, prefix);
+  const client = new JobsClient(connection, { prefix });
   await fill(client, jobs, ['default']);
   let done = 0;
   let finished!: () => void;
@@ -35,7 +35,7 @@ export const rawBullmq: Runner = async (connection, prefix, jobs, concurrency) =
 /** jobServer: this workshop's JobServer, on one queue or on all three. */
 export function jobServer(queues: ('critical' | 'default' | 'low')[]): Runner {
   return async (connection, prefix, jobs, concurrency) => {
-    const client = new JobsClient(connection, prefix);
+    const client = new JobsClient(connection, { prefix });
     await fill(client, jobs, queues);
     let done = 0;
     let finished!: () => void;

@@ -20,7 +20,7 @@ const db = openDatabase(config.databasePath);
 if (config.env !== 'production') seed(db);
 
 const redis = producerConnection(config.redisUrl);
-const jobs = new JobsClient(redis, config.queuePrefix);
+const jobs = new JobsClient(redis, { prefix: config.queuePrefix });
 const outbox = new OutboxRepo(db);
 const relay = new OutboxRelay(outbox, jobs, log);
 const orders = new OrderService(db, new OrderRepo(db), new OutboxWriter(outbox), () => relay.kick());

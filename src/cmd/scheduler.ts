@@ -16,7 +16,7 @@ const REREGISTER_EVERY_MS = 60_000;
 
 const config = loadConfig();
 const log = createLogger('scheduler');
-const client = new JobsClient(redisConnection(config.redisUrl), config.queuePrefix);
+const client = new JobsClient(redisConnection(config.redisUrl), { prefix: config.queuePrefix });
 const scheduler = new Scheduler(client);
 
 async function register(): Promise<void> {

@@ -37,7 +37,7 @@ const server = new JobServer(connection, mux, {
   prefix: config.queuePrefix,
   logger: log,
 });
-const client = new JobsClient(connection, config.queuePrefix);
+const client = new JobsClient(connection, { prefix: config.queuePrefix });
 
 // Handle Ctrl-C / SIGTERM before anything starts, so a stop never finds the
 // default handler (which would exit without draining).

@@ -8,7 +8,7 @@ import { taskSchemas, type Payload, type TaskName } from './tasks.ts';
 export interface EnqueueOptions {
   /** Which queue: 'critical', 'default' (the default) or 'low'. */
   queue?: QueueName;
-  /** Retries after the first attempt. 0 means run once. Default: 25. */
+  /** Retries after the first attempt. 0 means run once. Default: the client's, 25 unless set. */
   maxRetry?: number;
   /** A job id of your own. Enqueueing the same id twice adds the job once. */
   jobId?: string;
@@ -33,6 +33,14 @@ export class QueueUnavailableError extends Error {
 /** How many finished jobs each queue keeps for the admin page. Dead ones are all kept. */
 const KEEP_COMPLETED = { count: 1_000 };
 
+/** ClientOptions configure a JobsClient. */
+export interface ClientOptions {
+  /** BullMQ key prefix. Default: 'bull'. */
+  prefix?: string;
+  /** Retries for calls that name no maxRetry. Default: 25. */
+  maxRetry?: number;
+}
+
 /**
  * JobsClient puts tasks on the queues: the lesson's jobs.Client. The API and
  * the services share one. It is safe to use from many requests at once.
@@ -46,7 +54,7 @@ export class JobsClient {
 
   constructor(
     private readonly connection: ConnectionOptions,
-    private readonly prefix?: string,
+    private readonly opts: ClientOptions = {},
   ) {}
 
   /** enqueue adds a task to run now. It rejects if the payload is invalid or Redis cannot be reached. */
@@ -65,12 +73,18 @@ export class JobsClient {
     let queue = this.#queues.get(name);
     if (!queue) {
       if (!QUEUES.includes(name)) throw new RangeError(`unknown queue "${name}", expected one of ${QUEUES.join(', ')}`);
-      queue = new Queue(name, { connection: this.connection, prefix: this.prefix });
+      queue = new Queue(name, { connection: this.connection, prefix: this.opts.prefix });
       // Errors also reach the caller of add(); this only keeps them from being thrown as unhandled events.
       queue.on('error', () => {});
       this.#queues.set(name, queue);
     }
     return queue;
+  }
+
+  /** jobOptions are the BullMQ options for one call: attempts from maxRetry, our backoff, how long to keep it. */
+  jobOptions(opts: Pick<EnqueueOptions, 'maxRetry' | 'jobId'> = {}): JobsOptions {
+    const maxRetry = opts.maxRetry ?? this.opts.maxRetry ?? DEFAULT_MAX_RETRY;
+    return { jobId: opts.jobId, attempts: maxRetry + 1, backoff: { type: RETRY_BACKOFF }, removeOnComplete: KEEP_COMPLETED };
   }
 
   async close(): Promise<void> {
@@ -88,15 +102,7 @@ export class JobsClient {
       throw new QueueUnavailableError(`Redis is not reachable (connection ${this.connection.status})`);
     }
     const queueName = opts.queue ?? DEFAULT_QUEUE;
-    const maxRetry = opts.maxRetry ?? DEFAULT_MAX_RETRY;
-    const jobOpts: JobsOptions = {
-      jobId: opts.jobId,
-      delay,
-      attempts: maxRetry + 1,
-      backoff: { type: RETRY_BACKOFF },
-      removeOnComplete: KEEP_COMPLETED,
-    };
-    const job = await this.queue(queueName).add(task, checked.data, jobOpts);
+    const job = await this.queue(queueName).add(task, checked.data, { ...this.jobOptions(opts), delay });
     return { id: job.id!, queue: queueName };
   }
 }

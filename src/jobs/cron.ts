@@ -1,6 +1,5 @@
-import { DEFAULT_MAX_RETRY, DEFAULT_QUEUE, type QueueName } from './defaults.ts';
+import { DEFAULT_QUEUE, type QueueName } from './defaults.ts';
 import type { JobsClient } from './client.ts';
-import { RETRY_BACKOFF } from './retry.ts';
 import { taskSchemas, type Payload, type TaskName } from './tasks.ts';
 
 /** ScheduledTask is one cron entry as stored in Redis. */
@@ -27,7 +26,7 @@ export class Scheduler {
     await this.client.queue(opts.queue ?? DEFAULT_QUEUE).upsertJobScheduler(
       task,
       { pattern },
-      { name: task, data, opts: { attempts: DEFAULT_MAX_RETRY + 1, backoff: { type: RETRY_BACKOFF } } },
+      { name: task, data, opts: this.client.jobOptions() },
     );
   }
 

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { InvalidPayloadError } from '../../src/jobs/client.ts';
+import { InvalidPayloadError, JobsClient } from '../../src/jobs/client.ts';
 import { DEFAULT_MAX_RETRY } from '../../src/jobs/defaults.ts';
 import { ServeMux } from '../../src/jobs/mux.ts';
 import { jobsTestbed } from '../support/jobs.ts';
@@ -34,6 +34,18 @@ describe('JobsClient.enqueue', () => {
     expect({ id, queue }).toEqual({ id: 'receipt-2', queue: 'critical' });
     const job = await bed.client.queue('critical').getJob('receipt-2');
     expect(job?.opts.attempts).toBe(4);
+  });
+
+  it('takes a default maxRetry of its own, which a call can still override', async () => {
+    const client = new JobsClient(bed.connection, { prefix: bed.prefix, maxRetry: 3 });
+    try {
+      const byDefault = await client.enqueue('send_receipt', { order_id: 5 });
+      const overridden = await client.enqueue('send_receipt', { order_id: 6 }, { maxRetry: 0 });
+      expect((await client.queue('default').getJob(byDefault.id))?.opts.attempts).toBe(4);
+      expect((await client.queue('default').getJob(overridden.id))?.opts.attempts).toBe(1);
+    } finally {
+      await client.close();
+    }
   });
 
   it('adds a job once when the same job id is enqueued twice', async () => {

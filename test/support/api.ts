@@ -20,7 +20,7 @@ export function apiTestbed(opts: { redisUrl: string; prefix: string; env?: Confi
   const db = openDatabase(':memory:');
   seed(db);
   const redis: Redis = producerConnection(opts.redisUrl);
-  const jobs = new JobsClient(redis, opts.prefix);
+  const jobs = new JobsClient(redis, { prefix: opts.prefix });
   const outbox = new OutboxRepo(db);
   const relay = new OutboxRelay(outbox, jobs, quietLogger, { retryMs: opts.relayRetryMs ?? 100 });
   const orders = new OrderService(db, new OrderRepo(db), new OutboxWriter(outbox), () => relay.kick());
