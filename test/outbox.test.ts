@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedisServer, type RedisServer } from './harness/redis-server.ts';
 import { uniquePrefix } from './harness/services.ts';
+import { OutboxWriter } from '../src/jobs/outbox.ts';
 import { apiTestbed } from './support/api.ts';
 import { waitUntil } from './support/wait.ts';
 
@@ -58,5 +59,25 @@ describe('orders while Redis is down', () => {
     expect(status).toBe(503);
     expect(body.error).toMatch(/could not enqueue the job: Redis is not reachable/);
     await redis.start();
+  });
+
+  it('delivers a backlog larger than one batch', async () => {
+    await redis.stop();
+    const before = bed.db.prepare('SELECT COUNT(*) AS n FROM outbox').get() as { n: number };
+    for (let i = 0; i < 40; i++) expect((await bed.post('/api/orders', { user_id: 1, sku: 'sticker', quantity: 1 })).status).toBe(201);
+    expect(bed.outbox.countPending()).toBe(120);
+
+    await redis.start(); // no kick: the relay's own retry must bring all of it out
+    await waitUntil('the backlog to go out', () => bed.outbox.countPending() === 0, 20_000);
+    const jobs = await bed.jobs.queue('default').getJobs(['waiting', 'delayed'], 0, -1);
+    expect(jobs.filter((job) => Number(job.id!.replace('outbox-', '')) > before.n)).toHaveLength(120);
+  });
+});
+
+describe('OutboxWriter', () => {
+  it('refuses a bad payload at once, so the transaction rolls back', () => {
+    const writer = new OutboxWriter(bed.outbox);
+    // @ts-expect-error: a caller outside TypeScript's reach
+    expect(() => writer.enqueue('send_receipt', { order_id: 'x' })).toThrow(/bad payload for send_receipt: order_id/);
   });
 });

@@ -1,8 +1,8 @@
 import type { Logger } from '../logger.ts';
-import type { OutboxRepo } from '../db/outbox.ts';
+import { DEFAULT_PENDING_LIMIT, type OutboxEntry, type OutboxRepo } from '../db/outbox.ts';
 import { DEFAULT_QUEUE, type QueueName } from './defaults.ts';
-import type { JobsClient } from './client.ts';
-import type { Payload, TaskName } from './tasks.ts';
+import { formatIssues, InvalidPayloadError, type JobsClient } from './client.ts';
+import { taskSchemas, type Payload, type TaskName } from './tasks.ts';
 
 /** OUTBOX_RETRY_MS: while Redis is unreachable, the relay tries again this often. */
 export const OUTBOX_RETRY_MS = 1_000;
@@ -23,8 +23,11 @@ export class OutboxWriter {
     this.enqueueIn(task, payload, 0, opts);
   }
 
+  /** enqueueIn checks the payload now, so a bad one fails the transaction instead of blocking the relay later. */
   enqueueIn<T extends TaskName>(task: T, payload: Payload<T>, delayMs: number, opts: { queue?: QueueName } = {}): void {
-    this.outbox.add({ task, payload, queue: opts.queue ?? DEFAULT_QUEUE, runAt: this.now() + delayMs });
+    const checked = taskSchemas[task].safeParse(payload);
+    if (!checked.success) throw new InvalidPayloadError(`bad payload for ${task}: ${formatIssues(checked.error.issues)}`);
+    this.outbox.add({ task, payload: checked.data, queue: opts.queue ?? DEFAULT_QUEUE, runAt: this.now() + delayMs });
   }
 }
 
@@ -40,6 +43,8 @@ export class OutboxRelay {
   #again = false;
   #retryTimer: NodeJS.Timeout | undefined;
   #stopped = false;
+  /** True while Redis is unreachable, so the outage is logged once, not every second. */
+  #failing = false;
 
   constructor(
     private readonly outbox: OutboxRepo,
@@ -78,20 +83,29 @@ export class OutboxRelay {
   async #relayPending(): Promise<void> {
     clearTimeout(this.#retryTimer);
     const now = this.opts.now ?? Date.now;
-    for (const row of this.outbox.pending()) {
-      try {
-        const delay = Math.max(0, row.runAt - now());
-        const opts = { queue: row.queue as QueueName, jobId: `outbox-${row.id}` };
-        await this.client.enqueueIn(row.task as TaskName, row.payload as Payload<TaskName>, delay, opts);
-        this.outbox.markSent(row.id);
-      } catch (err) {
-        const message = err instanceof Error ? err.message : String(err);
-        this.outbox.markFailed(row.id, message);
-        this.log.warn({ pending: this.outbox.countPending(), error: message }, 'outbox: could not reach the queue, will retry');
-        this.#retryLater();
-        return;
+    let batch: OutboxEntry[];
+    do {
+      batch = this.outbox.pending(DEFAULT_PENDING_LIMIT);
+      for (const row of batch) {
+        try {
+          const delay = Math.max(0, row.runAt - now());
+          const opts = { queue: row.queue as QueueName, jobId: `outbox-${row.id}` };
+          await this.client.enqueueIn(row.task as TaskName, row.payload as Payload<TaskName>, delay, opts);
+          this.outbox.markSent(row.id);
+        } catch (err) {
+          const message = err instanceof Error ? err.message : String(err);
+          this.outbox.markFailed(row.id, message);
+          if (!this.#failing) this.log.warn({ pending: this.outbox.countPending(), error: message }, 'outbox: cannot reach the queue; the jobs wait here and go out when it is back');
+          this.#failing = true;
+          this.#retryLater();
+          return;
+        }
       }
-    }
+      // A full batch may have more behind it.
+    } while (batch.length === DEFAULT_PENDING_LIMIT);
+
+    if (this.#failing) this.log.info('outbox: the queue is back; waiting jobs delivered');
+    this.#failing = false;
   }
 
   #retryLater(): void {
