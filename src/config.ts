@@ -61,6 +61,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   };
 }
 
+/**
+ * withoutPassword returns a URL safe to print: the password, if any, is
+ * replaced by ***. redis://:s3cret@cache:6379 gives redis://:***@cache:6379.
+ */
+export function withoutPassword(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (!parsed.password) return url;
+    parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '(unparsable URL)';
+  }
+}
+
 function parseCount(name: string, value: string | undefined, fallback: number): number {
   if (!value) return fallback;
   const count = Number(value);

@@ -13,7 +13,7 @@ export function createLogger(name: string): Logger {
     name,
     level: process.env.LOG_LEVEL || 'info',
     // Never log secrets, even if someone logs a whole config object.
-    redact: ['admin.password', 'password', '*.password', 'smtpUrl', 'redisUrl'],
+    redact: ['password', '*.password', 'smtpUrl', 'redisUrl', 'config.smtpUrl', 'config.redisUrl'],
     transport: pretty
       ? { target: 'pino-pretty', options: { colorize: true, singleLine: true, ignore: 'pid,hostname', translateTime: 'HH:MM:ss.l' } }
       : undefined,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config.ts';
+import { loadConfig, withoutPassword } from '../src/config.ts';
 
 describe('loadConfig', () => {
   it('defaults to the local services on their usual ports', () => {
@@ -24,5 +24,13 @@ describe('loadConfig', () => {
   it('says which variable is wrong', () => {
     expect(() => loadConfig({ PORT: 'http' })).toThrow('PORT must be a port number, got "http"');
     expect(() => loadConfig({ WORKER_CONCURRENCY: '0' })).toThrow(/WORKER_CONCURRENCY must be a whole number/);
+  });
+});
+
+describe('withoutPassword', () => {
+  it('hides the password of a URL and leaves the rest', () => {
+    expect(withoutPassword('redis://:s3cret@cache:6379/0')).toBe('redis://:***@cache:6379/0');
+    expect(withoutPassword('smtp://mailer:pa55@smtp.example.test:587')).toBe('smtp://mailer:***@smtp.example.test:587');
+    expect(withoutPassword('redis://127.0.0.1:6379')).toBe('redis://127.0.0.1:6379');
   });
 });

@@ -12,7 +12,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { loadConfig } from '../config.ts';
+import { loadConfig, withoutPassword } from '../config.ts';
 import { SHUTDOWN_TIMEOUT_MS } from '../jobs/defaults.ts';
 import { composeStop, composeUp, dockerAnswers } from '../dev/docker.ts';
 import { startLocalRedis } from '../dev/local-redis.ts';
@@ -73,8 +73,9 @@ if (!stopping) {
 
 /** Uses the service at url if it answers; otherwise starts it, with Docker if an engine runs. */
 async function ensure(name: string, url: string, composeService: string, startLocally: () => Promise<Service>) {
-  if (await isReachable(url)) return say(`${name}: using the one already running at ${url}`);
-  if (!isLocalHost(url)) throw new Error(`${name}: nothing answers at ${url}, and npm start only starts services on this machine.`);
+  const shown = withoutPassword(url);
+  if (await isReachable(url)) return say(`${name}: using the one already running at ${shown}`);
+  if (!isLocalHost(url)) throw new Error(`${name}: nothing answers at ${shown}, and npm start only starts services on this machine.`);
   if (await (docker ??= dockerAnswers())) {
     say(`${name}: starting the "${composeService}" service with docker compose`);
     await composeUp([composeService], composeEnv);
@@ -84,7 +85,7 @@ async function ensure(name: string, url: string, composeService: string, startLo
     say(`${name}: no Docker engine answers, starting it locally`);
     started.push(await startLocally());
   }
-  say(`${name}: running at ${url}`);
+  say(`${name}: running at ${shown}`);
 }
 
 /** Runs one of the app's processes with its output labelled. */
