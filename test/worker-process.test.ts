@@ -14,6 +14,8 @@ afterAll(async () => {
 });
 
 const doneKey = `${bed.prefix}:done`;
+/** Matches the worker's log line for the start of one job (the queue may hold others from earlier tests). */
+const started = (id: string) => new RegExp(`"job":"${id}"[^\n]*"msg":"job started"`);
 const slowWorker = (jobMs: number, label: string, env: Record<string, string> = {}) =>
   spawnScript('test/fixtures/slow-worker.ts', { REDIS_URL: services().redisUrl, QUEUE_PREFIX: bed.prefix, JOB_MS: String(jobMs), ...env }, label);
 
@@ -22,7 +24,7 @@ describe('a worker process', () => {
     const doomed = slowWorker(60_000, 'doomed-worker');
     await doomed.waitForOutput(/worker started/, 20_000);
     const { id } = await bed.client.enqueue('resize_image', { upload: 'cat.png', width: 64 });
-    await doomed.waitForOutput(/job started/);
+    await doomed.waitForOutput(started(id));
     doomed.kill('SIGKILL');
     await doomed.exited;
     expect(await bed.client.queue('default').getJobState(id)).toBe('active'); // left behind, locked by a dead worker
@@ -41,7 +43,7 @@ describe('a worker process', () => {
     const worker = slowWorker(1_500, 'draining-worker');
     await worker.waitForOutput(/worker started/, 20_000);
     const first = await bed.client.enqueue('resize_image', { upload: 'dog.png', width: 64 });
-    await worker.waitForOutput(/job started/);
+    await worker.waitForOutput(started(first.id));
 
     worker.kill('SIGTERM');
     await worker.waitForOutput(/shutting down/);
@@ -57,7 +59,7 @@ describe('a worker process', () => {
     const worker = slowWorker(60_000, 'timeout-worker', { SHUTDOWN_TIMEOUT_MS: '500' });
     await worker.waitForOutput(/worker started/, 20_000);
     const { id } = await bed.client.enqueue('resize_image', { upload: 'yak.png', width: 64 });
-    await worker.waitForOutput(/job started/);
+    await worker.waitForOutput(started(id));
 
     const stoppedAt = Date.now();
     worker.kill('SIGTERM');
