@@ -2,7 +2,7 @@ import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
 import { Redis } from 'ioredis';
 import { DEFAULT_MAX_RETRY, DEFAULT_QUEUE, QUEUES, type QueueName } from './defaults.ts';
 import { RETRY_BACKOFF } from './retry.ts';
-import { taskSchemas, type Payload, type TaskName } from './tasks.ts';
+import { checkPayload, type Payload, type TaskName } from './tasks.ts';
 
 /** EnqueueOptions tune one call. Unset fields take the defaults in defaults.ts. */
 export interface EnqueueOptions {
@@ -93,9 +93,8 @@ export class JobsClient {
   }
 
   private async add<T extends TaskName>(task: T, payload: Payload<T>, opts: EnqueueOptions, delay: number): Promise<EnqueuedJob> {
-    const checked = taskSchemas[task]?.safeParse(payload);
-    if (!checked) throw new InvalidPayloadError(`unknown task "${task}"`);
-    if (!checked.success) throw new InvalidPayloadError(`bad payload for ${task}: ${formatIssues(checked.error.issues)}`);
+    const checked = checkPayload(task, payload);
+    if (!checked.ok) throw new InvalidPayloadError(checked.reason);
 
     if (this.connection instanceof Redis && this.connection.status !== 'ready') {
       // BullMQ would wait for the connection; a request must not.
@@ -105,9 +104,4 @@ export class JobsClient {
     const job = await this.queue(queueName).add(task, checked.data, { ...this.jobOptions(opts), delay });
     return { id: job.id!, queue: queueName };
   }
-}
-
-/** formatIssues turns zod's issues into one readable line: "to: Invalid email address". */
-export function formatIssues(issues: { path: PropertyKey[]; message: string }[]): string {
-  return issues.map((issue) => (issue.path.length ? `${issue.path.join('.')}: ${issue.message}` : issue.message)).join('; ');
 }

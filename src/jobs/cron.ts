@@ -1,6 +1,6 @@
 import { DEFAULT_QUEUE, type QueueName } from './defaults.ts';
-import type { JobsClient } from './client.ts';
-import { taskSchemas, type Payload, type TaskName } from './tasks.ts';
+import { InvalidPayloadError, type JobsClient } from './client.ts';
+import { checkPayload, type Payload, type TaskName } from './tasks.ts';
 
 /** ScheduledTask is one cron entry as stored in Redis. */
 export interface ScheduledTask {
@@ -22,11 +22,12 @@ export class Scheduler {
 
   /** register enqueues `task` on every tick of a cron pattern (seconds field optional). */
   async register<T extends TaskName>(pattern: string, task: T, payload: Payload<T>, opts: { queue?: QueueName } = {}): Promise<void> {
-    const data = taskSchemas[task].parse(payload);
+    const checked = checkPayload(task, payload);
+    if (!checked.ok) throw new InvalidPayloadError(checked.reason);
     await this.client.queue(opts.queue ?? DEFAULT_QUEUE).upsertJobScheduler(
       task,
       { pattern },
-      { name: task, data, opts: this.client.jobOptions() },
+      { name: task, data: checked.data, opts: this.client.jobOptions() },
     );
   }
 

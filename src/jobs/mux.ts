@@ -1,7 +1,6 @@
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { Logger } from '../logger.ts';
-import { formatIssues } from './client.ts';
-import { isTaskName, taskSchemas, type Payload, type TaskName } from './tasks.ts';
+import { checkPayload, type Payload, type TaskName } from './tasks.ts';
 
 /** TaskContext is what a handler gets besides its payload. */
 export interface TaskContext {
@@ -38,13 +37,12 @@ export class ServeMux {
 
   /** process runs a job's handler. The worker server calls it for every job. */
   async process(job: Job, log: Logger): Promise<void> {
-    const handler = isTaskName(job.name) ? this.#handlers.get(job.name) : undefined;
+    const task = job.name as TaskName;
+    const handler = this.#handlers.get(task);
     if (!handler) throw new UnrecoverableError(`no handler for task "${job.name}"`);
 
-    const checked = taskSchemas[job.name as TaskName].safeParse(job.data);
-    if (!checked.success) {
-      throw new UnrecoverableError(`bad payload for ${job.name}: ${formatIssues(checked.error.issues)}`);
-    }
+    const checked = checkPayload(task, job.data);
+    if (!checked.ok) throw new UnrecoverableError(checked.reason);
     await handler(checked.data, {
       jobId: job.id!,
       queue: job.queueName,

@@ -1,8 +1,8 @@
 import type { Logger } from '../logger.ts';
 import { DEFAULT_PENDING_LIMIT, type OutboxEntry, type OutboxRepo } from '../db/outbox.ts';
 import { DEFAULT_QUEUE, type QueueName } from './defaults.ts';
-import { formatIssues, InvalidPayloadError, type JobsClient } from './client.ts';
-import { taskSchemas, type Payload, type TaskName } from './tasks.ts';
+import { InvalidPayloadError, type JobsClient } from './client.ts';
+import { checkPayload, type Payload, type TaskName } from './tasks.ts';
 
 /** OUTBOX_RETRY_MS: while Redis is unreachable, the relay tries again this often. */
 export const OUTBOX_RETRY_MS = 1_000;
@@ -25,8 +25,8 @@ export class OutboxWriter {
 
   /** enqueueIn checks the payload now, so a bad one fails the transaction instead of blocking the relay later. */
   enqueueIn<T extends TaskName>(task: T, payload: Payload<T>, delayMs: number, opts: { queue?: QueueName } = {}): void {
-    const checked = taskSchemas[task].safeParse(payload);
-    if (!checked.success) throw new InvalidPayloadError(`bad payload for ${task}: ${formatIssues(checked.error.issues)}`);
+    const checked = checkPayload(task, payload);
+    if (!checked.ok) throw new InvalidPayloadError(checked.reason);
     this.outbox.add({ task, payload: checked.data, queue: opts.queue ?? DEFAULT_QUEUE, runAt: this.now() + delayMs });
   }
 }

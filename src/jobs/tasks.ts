@@ -27,3 +27,24 @@ export const TASK_NAMES = Object.keys(taskSchemas) as TaskName[];
 export function isTaskName(name: string): name is TaskName {
   return Object.hasOwn(taskSchemas, name);
 }
+
+/** CheckedPayload is a payload that fits its task's schema, or the reason it does not. */
+export type CheckedPayload<T extends TaskName> = { ok: true; data: Payload<T> } | { ok: false; reason: string };
+
+/**
+ * checkPayload checks a payload against its task's schema. The reason reads
+ * like "bad payload for send_welcome: to: Invalid email address". Each caller
+ * picks the error to throw: the client refuses to enqueue, the worker kills
+ * the job.
+ */
+export function checkPayload<T extends TaskName>(task: T, payload: unknown): CheckedPayload<T> {
+  if (!isTaskName(task)) return { ok: false, reason: `unknown task "${task}"` };
+  const checked = taskSchemas[task].safeParse(payload);
+  if (checked.success) return { ok: true, data: checked.data as Payload<T> };
+  return { ok: false, reason: `bad payload for ${task}: ${formatIssues(checked.error.issues)}` };
+}
+
+/** formatIssues turns zod's issues into one readable line: "to: Invalid email address". */
+export function formatIssues(issues: { path: PropertyKey[]; message: string }[]): string {
+  return issues.map((issue) => (issue.path.length ? `${issue.path.join('.')}: ${issue.message}` : issue.message)).join('; ');
+}

@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { OrderError } from '../../db/orders.ts';
-import { formatIssues } from '../../jobs/client.ts';
+import { formatIssues } from '../../jobs/tasks.ts';
 import type { OrderService } from '../../services/orders.ts';
 import { errorResponse } from '../errors.ts';
 
