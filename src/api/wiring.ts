@@ -1,0 +1,60 @@
+import type { Redis } from 'ioredis';
+import type { Config } from '../config.ts';
+import { openDatabase, type Db } from '../db/database.ts';
+import { OrderRepo } from '../db/orders.ts';
+import { OutboxRepo } from '../db/outbox.ts';
+import { seed } from '../db/seed.ts';
+import { UserRepo } from '../db/users.ts';
+import { JobsClient } from '../jobs/client.ts';
+import { producerConnection } from '../jobs/connection.ts';
+import { OutboxRelay, OutboxWriter } from '../jobs/outbox.ts';
+import type { Logger } from '../logger.ts';
+import { OrderService } from '../services/orders.ts';
+import { createApp } from './app.ts';
+
+/** ApiParts is the API process's object graph: the app and what it holds open. */
+export interface ApiParts {
+  app: ReturnType<typeof createApp>;
+  db: Db;
+  redis: Redis;
+  jobs: JobsClient;
+  outbox: OutboxRepo;
+  relay: OutboxRelay;
+  /** close flushes the outbox relay, then closes Redis and the database. */
+  close(): Promise<void>;
+}
+
+type ApiConfig = Pick<Config, 'env' | 'admin' | 'databasePath' | 'redisUrl' | 'queuePrefix'>;
+
+/**
+ * wireApi builds everything the API needs from its config: the database (seeded
+ * outside production), a fail-fast Redis connection, the jobs client, the
+ * outbox relay and the order service. cmd/api.ts serves the app; tests and the
+ * benchmark call it without a port.
+ */
+export function wireApi(config: ApiConfig, log: Logger, opts: { relayRetryMs?: number } = {}): ApiParts {
+  const db = openDatabase(config.databasePath);
+  if (config.env !== 'production') seed(db);
+
+  const redis = producerConnection(config.redisUrl);
+  const jobs = new JobsClient(redis, { prefix: config.queuePrefix });
+  const outbox = new OutboxRepo(db);
+  const relay = new OutboxRelay(outbox, jobs, log, { retryMs: opts.relayRetryMs });
+  const orders = new OrderService(db, new OrderRepo(db), new OutboxWriter(outbox), () => relay.kick());
+  const app = createApp({ config, jobs, users: new UserRepo(db), orders, log });
+
+  return {
+    app,
+    db,
+    redis,
+    jobs,
+    outbox,
+    relay,
+    async close() {
+      await relay.stop();
+      await jobs.close();
+      redis.disconnect();
+      db.close();
+    },
+  };
+}
