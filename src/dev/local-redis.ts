@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { Redis } from 'ioredis';
 
 const MISSING = [
@@ -10,16 +11,29 @@ const MISSING = [
   '  or Docker:     https://docs.docker.com/get-docker/',
 ].join('\n');
 
+/** LocalRedis is a redis-server that this process started. */
+export interface LocalRedis {
+  /** The server's version, e.g. 7.0.15. */
+  version: string;
+  stop(): Promise<void>;
+}
+
 /**
- * startLocalRedis runs the `redis-server` binary on 127.0.0.1:port, with the
- * settings BullMQ advises for production: AOF on (jobs survive a restart) and
- * `noeviction` (Redis never drops a job's keys to free memory). It resolves once
- * Redis answers PING; stop() shuts it down cleanly.
+ * startLocalRedis runs the `redis-server` binary on 127.0.0.1:port with
+ * `noeviction`, BullMQ's advice (Redis never drops a job's keys to free
+ * memory). With a dataDir it also turns AOF on, so jobs survive a restart;
+ * without one it keeps nothing on disk, as tests want. It resolves once Redis
+ * answers PING; stop() shuts it down cleanly. Should this process exit without
+ * calling stop(), Redis is killed with it.
  */
-export async function startLocalRedis(port: number, dataDir: string): Promise<{ stop(): Promise<void> }> {
-  await mkdir(dataDir, { recursive: true });
-  const args = ['--bind', '127.0.0.1', '--port', String(port), '--dir', dataDir];
-  args.push('--appendonly', 'yes', '--maxmemory-policy', 'noeviction');
+export async function startLocalRedis(port: number, dataDir?: string): Promise<LocalRedis> {
+  const args = ['--bind', '127.0.0.1', '--port', String(port), '--maxmemory-policy', 'noeviction'];
+  if (dataDir) {
+    await mkdir(dataDir, { recursive: true });
+    args.push('--dir', dataDir, '--appendonly', 'yes');
+  } else {
+    args.push('--dir', tmpdir(), '--save', '', '--appendonly', 'no');
+  }
   // Its own process group, so a Ctrl-C in the terminal reaches only npm start,
   // which stops Redis last, after the worker has drained its jobs.
   const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
@@ -33,10 +47,19 @@ export async function startLocalRedis(port: number, dataDir: string): Promise<{ 
   const lastLines = () => output.trim().split('\n').slice(-4).join('\n');
   child.once('exit', (code, signal) => (exited ??= `redis-server exited (${signal ?? code}):\n${lastLines()}`));
 
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  child.once('exit', () => process.off('exit', killOnExit));
+
   const deadline = Date.now() + 10_000;
+  let version: string | undefined;
   for (;;) {
     if (exited) throw new Error(exited);
-    if (child.pid && (await servingPid(port)) === child.pid) break;
+    const serving = await servingRedis(port);
+    if (serving && serving.pid === child.pid) {
+      version = serving.version;
+      break;
+    }
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
       throw new Error(`redis-server on port ${port} did not answer PING within 10 s:\n${lastLines()}`);
@@ -45,6 +68,7 @@ export async function startLocalRedis(port: number, dataDir: string): Promise<{ 
   }
 
   return {
+    version,
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const done = new Promise((resolve) => child.once('exit', resolve));
@@ -56,16 +80,18 @@ export async function startLocalRedis(port: number, dataDir: string): Promise<{ 
   };
 }
 
-// The pid of the Redis that answers PING on the port, if one does. A command
-// rather than a TCP check: while Redis loads its AOF it accepts connections but
-// answers LOADING. The pid tells our Redis from another one already on the port.
-async function servingPid(port: number): Promise<number | undefined> {
+// The pid and version of the Redis that answers PING on the port, if one does.
+// A command rather than a TCP check: while Redis loads its AOF it accepts
+// connections but answers LOADING. The pid tells our Redis from another one
+// already on the port.
+async function servingRedis(port: number): Promise<{ pid: number; version: string } | undefined> {
   const client = new Redis({ host: '127.0.0.1', port, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
   client.on('error', () => {}); // a refused connection is an answer here, not an error
   try {
     await client.connect();
     if ((await client.ping()) !== 'PONG') return undefined;
-    return Number(/process_id:(\d+)/.exec(await client.info('server'))?.[1]);
+    const info = await client.info('server');
+    return { pid: Number(/process_id:(\d+)/.exec(info)?.[1]), version: /redis_version:(\S+)/.exec(info)?.[1] ?? 'unknown' };
   } catch {
     return undefined;
   } finally {
