@@ -1,65 +1,168 @@
 // CI has no Docker, so MailHog never runs there. This checks the MailHog side of
-// the inbox against a stand-in that serves real MIME messages (built by
-// nodemailer) in the shape of MailHog's /api/v2/messages.
+// the inbox against a stand-in for MailHog's HTTP API. Its answers are recorded
+// the way MailHog makes them: nodemailer builds each message as the mailer
+// does, and mailhogMessage() (fixtures/mailhog-answers.ts) turns it into the
+// JSON MailHog would store and serve for it.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import nodemailer from 'nodemailer';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import type Mail from 'nodemailer/lib/mailer';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { mailhogList, mailhogMessage, type MailhogMessage } from './fixtures/mailhog-answers.ts';
 import { createInbox } from './inbox.ts';
 
-const raws: string[] = [];
-let deleted = 0;
+const FROM = 'Workshop Shop <shop@example.test>';
+
+const stored: MailhogMessage[] = []; // oldest first, as MailHog keeps them
+const requests: string[] = [];
 let server: Server;
 let url: string;
 
 beforeAll(async () => {
   server = createServer((req, res) => {
-    if (req.method === 'GET' && req.url?.startsWith('/api/v2/messages')) {
-      // MailHog lists newest first.
-      const items = [...raws].reverse().map((Data, i) => ({ ID: String(i), Raw: { Data } }));
-      res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify({ total: items.length, count: items.length, start: 0, items }));
-    } else if (req.method === 'DELETE' && req.url === '/api/v1/messages') {
-      raws.length = 0;
-      deleted++;
-      res.end();
+    requests.push(`${req.method} ${req.url}`);
+    const { pathname, searchParams } = new URL(req.url ?? '/', 'http://mailhog');
+    if (req.method === 'GET' && pathname === '/api/v2/messages') {
+      res.setHeader('content-type', 'text/json'); // sic: MailHog's own
+      res.end(JSON.stringify(mailhogList(stored, searchParams)));
+    } else if (req.method === 'DELETE' && pathname === '/api/v1/messages') {
+      stored.length = 0;
+      res.setHeader('content-type', 'text/json');
+      res.end(); // 200 and no body
     } else {
       res.statusCode = 404;
-      res.end('not found');
+      res.end('404 page not found\n'); // Go's default
     }
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
 afterAll(() => new Promise<void>((r) => server.close(() => r())));
+beforeEach(() => {
+  stored.length = 0;
+  requests.length = 0;
+});
 
-async function rawMessage(to: string, subject: string, html: string): Promise<string> {
-  const transport = nodemailer.createTransport({ streamTransport: true, buffer: true });
-  const info = await transport.sendMail({ from: 'shop@example.com', to, subject, html });
-  return (info.message as Buffer).toString();
+const transport = nodemailer.createTransport({ streamTransport: true, buffer: true });
+
+/** Builds `mail` with nodemailer, and stores it as MailHog would on receiving it over SMTP. */
+async function receive(mail: Mail.Options): Promise<string> {
+  const info = await transport.sendMail({ from: FROM, ...mail });
+  const raw = (info.message as Buffer).toString();
+  stored.push(mailhogMessage(raw, { from: info.envelope.from || '', to: info.envelope.to }));
+  return raw;
 }
 
-it('decodes MailHog raw messages, lists them oldest first, and clears', async () => {
-  const html = `<p>Café &amp; crème = ${'très bon, '.repeat(12)}</p>`;
-  raws.push(await rawMessage('first@example.com', 'Reçu n°1', html));
-  raws.push(await rawMessage('Ann <second@example.com>', 'Reçu n°2', '<p>two</p>'));
-  expect(raws[0]).toContain('=C3=A9'); // é, quoted-printable: there is something to decode
+function inboxAt(mailUiUrl = url) {
+  return createInbox({ redisUrl: 'redis://unused', smtpUrl: 'smtp://unused', mailUiUrl, mailBackend: 'mailhog', backend: 'docker' });
+}
 
-  const inbox = createInbox({
-    redisUrl: 'redis://unused',
-    smtpUrl: 'smtp://unused',
-    mailUiUrl: url,
-    mailBackend: 'mailhog',
-    backend: 'docker',
+describe('the recorded answers', () => {
+  it('split a message the way MailHog does', () => {
+    const raw =
+      'From: a@example.test\r\nSubject: =?UTF-8?Q?caf=C3=A9?=\r\n =?UTF-8?Q?_cr=C3=A8me?=\r\n' +
+      'Content-Type: multipart/alternative;\r\n\tboundary="b1"\r\n\r\n' +
+      '--b1\r\nContent-Type: text/plain\r\n\r\nhi\r\n--b1--\r\n';
+    const m = mailhogMessage(raw, { from: 'a@example.test', to: ['b@example.test'], helo: 'client.test' }, new Date('2026-11-28T02:00:00.120Z'));
+
+    expect(m.ID).toMatch(/^[\w-]{43}=@mailhog\.example$/);
+    expect(m.From).toEqual({ Relays: null, Mailbox: 'a', Domain: 'example.test', Params: '' });
+    expect(m.Created).toBe('2026-11-28T02:00:00.12Z');
+    expect(m.Raw).toEqual({ From: 'a@example.test', To: ['b@example.test'], Data: raw.slice(0, -2), Helo: 'client.test' });
+    expect(m.Content).toEqual({
+      Headers: {
+        From: ['a@example.test'],
+        Subject: ['=?UTF-8?Q?caf=C3=A9?= =?UTF-8?Q?_cr=C3=A8me?='], // folds glued on, blank kept
+        'Content-Type': ['multipart/alternative;\tboundary="b1"'],
+        'Message-ID': [m.ID], // the message had none
+        Received: [`from client.test by mailhog.example (MailHog)\r\n          id ${m.ID}; Sat, 28 Nov 2026 02:00:00 +0000`],
+        'Return-Path': ['<a@example.test>'],
+      },
+      Body: '--b1\r\nContent-Type: text/plain\r\n\r\nhi\r\n--b1--',
+      Size: raw.length - 2,
+      MIME: null,
+    });
+    expect(m.MIME).toEqual({
+      Parts: [
+        { Headers: { 'Content-Type': ['text/plain'] }, Body: 'hi', Size: 30, MIME: null },
+        { Headers: {}, Body: '--', Size: 2, MIME: null }, // what follows the last boundary
+      ],
+    });
   });
-  expect((await inbox.list()).map((m) => m.subject)).toEqual(['Reçu n°1', 'Reçu n°2']);
-  const mail = await inbox.waitFor((m) => m.to.includes('first@example.com'));
-  expect(mail.subject).toBe('Reçu n°1');
-  expect(mail.html).toContain(html);
-  expect(mail.text).toContain('Café & crème');
-  expect((await inbox.waitFor((m) => m.subject === 'Reçu n°2')).to).toEqual(['second@example.com']);
+});
 
-  await inbox.clear();
-  expect(deleted).toBe(1);
-  expect(await inbox.list()).toEqual([]);
+describe('the MailHog inbox', () => {
+  it('decodes what nodemailer sends, and lists it oldest first', async () => {
+    const html = `<p>Café &amp; crème = ${'très bon, '.repeat(12)}</p>`;
+    const first = await receive({
+      to: 'first@example.com',
+      subject: 'Votre reçu n°1 : merci pour votre commande chez Café Crème',
+      html,
+      text: 'Café & crème\nTotal : 12,00 €',
+    });
+    const second = await receive({
+      to: '"Doe, Ann" <second@example.com>, Zoë Müller <third@example.com>',
+      subject: 'ご注文ありがとうございます。領収書をお送りします',
+      html: '<p>ご注文ありがとうございます</p>',
+      text: '日本語のテキスト',
+    });
+    // There is something to decode: quoted-printable bodies with soft breaks,
+    // base64 bodies, and subjects in several Q (with "_") or B encoded words.
+    expect(first).toMatch(/Content-Type: multipart\/alternative;/);
+    expect(first).toMatch(/Content-Transfer-Encoding: quoted-printable\r\n\r\n<p>Caf=C3=A9 [^\r]*=\r\n/);
+    expect(first).toMatch(/Subject: =\?UTF-8\?Q\?Votre_re=C3=A7u_\S*\?=\r\n =\?UTF-8\?Q\?/);
+    expect(second).toMatch(/Content-Transfer-Encoding: base64\r\n\r\n5pel5pys/);
+    expect(second).toMatch(/Subject: =\?UTF-8\?B\?\S+\?=\r\n =\?UTF-8\?B\?/);
+    expect(second).toContain('=?UTF-8?Q?Zo=C3=AB_M=C3=BCller?=');
+
+    expect(await inboxAt().list()).toEqual([
+      {
+        to: ['first@example.com'],
+        subject: 'Votre reçu n°1 : merci pour votre commande chez Café Crème',
+        html,
+        text: 'Café & crème\nTotal : 12,00 €',
+      },
+      {
+        to: ['second@example.com', 'third@example.com'],
+        subject: 'ご注文ありがとうございます。領収書をお送りします',
+        html: '<p>ご注文ありがとうございます</p>',
+        text: '日本語のテキスト',
+      },
+    ]);
+  });
+
+  it('reads past the 250 messages MailHog lists at once', async () => {
+    for (let i = 0; i < 260; i++) await receive({ to: `n${i}@example.com`, subject: `n°${i}`, text: 'x', html: '<p>x</p>' });
+
+    const mails = await inboxAt().list();
+    expect(mails.map((m) => m.subject)).toEqual(Array.from({ length: 260 }, (_, i) => `n°${i}`));
+    expect(requests).toEqual(['GET /api/v2/messages?limit=250', 'GET /api/v2/messages?start=250&limit=250']);
+  });
+
+  it('waitFor finds a match, or says what the inbox held', async () => {
+    await receive({ to: 'first@example.com', subject: 'Reçu n°1', html: '<p>1</p>', text: '1' });
+    await receive({ to: 'Ann <second@example.com>', subject: 'Reçu n°2', html: '<p>2</p>', text: '2' });
+    const inbox = inboxAt();
+
+    expect((await inbox.waitFor((m) => m.to.includes('second@example.com'))).subject).toBe('Reçu n°2');
+    await expect(inbox.waitFor(() => false, 300)).rejects.toThrow(
+      `No email matched within 300 ms (mailhog at ${url}). The inbox held 2:\n` +
+        '  - to first@example.com: "Reçu n°1"\n' +
+        '  - to second@example.com: "Reçu n°2"',
+    );
+  });
+
+  it('clear deletes every message', async () => {
+    await receive({ to: 'first@example.com', subject: 'Reçu n°1', html: '<p>1</p>', text: '1' });
+    const inbox = inboxAt();
+
+    await inbox.clear();
+    expect(requests).toEqual(['DELETE /api/v1/messages']);
+    expect(await inbox.list()).toEqual([]);
+  });
+
+  it('names the URL when MailHog is not there', async () => {
+    await expect(inboxAt(`${url}/elsewhere`).list()).rejects.toThrow(`GET ${url}/elsewhere/api/v2/messages failed: `);
+    await expect(inboxAt(`${url}/elsewhere`).clear()).rejects.toThrow(`DELETE ${url}/elsewhere/api/v1/messages failed: `);
+  });
 });

@@ -1,4 +1,5 @@
-import { simpleParser, type AddressObject, type EmailAddress } from 'mailparser';
+import mailhogApi from 'mailhog';
+import addressparser, { type AddressOrGroup } from 'nodemailer/lib/addressparser';
 import type { Services } from './services.ts';
 
 /** An email as the mail catcher received it, bodies decoded. */
@@ -51,21 +52,86 @@ export function createInbox(s: Services): Inbox {
 
 type Backend = Pick<Inbox, 'list' | 'clear'>;
 
-// MailHog keeps the raw message; mailparser decodes it (quoted-printable, base64, charsets).
+/** MAILHOG_PAGE_SIZE is the most messages MailHog lists at once: it caps `limit` at 250. */
+const MAILHOG_PAGE_SIZE = 250;
+
+// MailHog keeps each message split into headers, body and MIME parts. The
+// `mailhog` package fetches them and decodes the bodies (quoted-printable,
+// base64, charsets); mailhogMail decodes the headers. The package looks for
+// text/plain and text/html one level down only: enough for the mailer's
+// multipart/alternative mails, not for a mail with attachments.
 function mailhog(base: string): Backend {
-  interface Message {
-    Raw: { Data: string };
-  }
+  const url = new URL(base);
+  const api = mailhogApi({
+    protocol: url.protocol,
+    host: url.hostname.replace(/^\[(.*)\]$/, '$1'), // http.request wants an IPv6 host bare
+    port: Number(url.port) || (url.protocol === 'https:' ? 443 : 80), // else the package uses 8025
+    auth: url.username ? `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}` : undefined,
+    basePath: `${url.pathname.replace(/\/+$/, '')}/api`,
+  });
+
   return {
     async list() {
-      const body = (await request('GET', `${base}/api/v2/messages?limit=1000`)) as { items: Message[] };
-      const mails = await Promise.all(body.items.map((m) => parse(m.Raw.Data)));
-      return mails.reverse(); // MailHog lists newest first
+      // Newest first, a page at a time. A message that arrives meanwhile
+      // shifts the pages by one, so the map drops the one that comes twice.
+      const newestFirst = new Map<string, Mail>();
+      for (let start = 0; ; ) {
+        const page = await mailhogCall(`GET ${base}/api/v2/messages`, () => api.messages(start, MAILHOG_PAGE_SIZE));
+        if (!Array.isArray(page?.items)) throw new Error(`GET ${base}/api/v2/messages gave no message list`);
+        for (const item of page.items as MailhogItem[]) newestFirst.set(item.ID, mailhogMail(item, api.decode));
+        start += page.items.length;
+        if (page.items.length === 0 || start >= page.total) break;
+      }
+      return [...newestFirst.values()].reverse();
     },
     async clear() {
-      await request('DELETE', `${base}/api/v1/messages`);
+      const res = await mailhogCall(`DELETE ${base}/api/v1/messages`, () => api.deleteAll());
+      // The package resolves with the response itself when there is no body, as on success.
+      if (res.statusCode !== 200) {
+        throw new Error(`DELETE ${base}/api/v1/messages answered ${res.statusCode ?? 'with a body'}`);
+      }
     },
   };
+}
+
+/** MailhogItem is a message as the `mailhog` package gives it, with the Content its types leave out. */
+type MailhogItem = mailhogApi.Message & { Content: { Headers: Partial<Record<string, string[]>> } };
+
+// RFC 2047 encoded words, e.g. =?UTF-8?Q?Re=C3=A7u_n=C2=B01?= (charset, B or Q, text).
+const ENCODED_WORD = /=\?([^?*\s]+)(?:\*[^?\s]*)?\?([BbQq])\?([^?\s]*)\?=/g;
+const BLANK_BETWEEN_WORDS = /(=\?[^?\s]+\?[BbQq]\?[^?\s]*\?=)[ \t]+(?==\?[^?\s]+\?[BbQq]\?[^?\s]*\?=)/g;
+
+/** mailhogMail turns one MailHog message into a Mail. */
+function mailhogMail(item: MailhogItem, decode: mailhogApi.API['decode']): Mail {
+  const headers = item.Content.Headers;
+  // The package's own subject getter leaves "_" (a space, in Q encoding) as it
+  // is, and keeps the blank between two encoded words, which is only folding
+  // (RFC 2047, 4.2 and 6.2). nodemailer writes both in any long or spaced subject.
+  const subject = (headers.Subject?.[0] ?? '')
+    .replace(BLANK_BETWEEN_WORDS, '$1')
+    .replace(ENCODED_WORD, (_, charset: string, encoding: string, text: string) =>
+      encoding.toUpperCase() === 'B'
+        ? decode(text, 'base64', charset)
+        : decode(text.replace(/_/g, '=20'), 'quoted-printable', charset), // a bare blank at the end would be cut
+    );
+  // MailHog keeps SMTP's CRLF line ends; mailparser (and so MailDev) gives LF.
+  const lf = (body: string | undefined) => (body ?? '').replace(/\r\n/g, '\n');
+  return {
+    // From the raw To header: an encoded name never holds the , < > " that split addresses.
+    to: addresses(addressparser(headers.To?.[0] ?? '')),
+    subject,
+    html: lf(item.html),
+    text: lf(item.text),
+  };
+}
+
+// The package rejects with bare errors (e.g. a JSON parse error on a 404 page).
+async function mailhogCall<T>(what: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    throw new Error(`${what} failed: ${(err as Error).message}`, { cause: err });
+  }
 }
 
 // MailDev parses on arrival (with mailparser too) and serves the result as JSON.
@@ -93,18 +159,7 @@ function maildev(base: string): Backend {
   };
 }
 
-async function parse(raw: string): Promise<Mail> {
-  const parsed = await simpleParser(raw);
-  const to = [parsed.to ?? []].flat();
-  return {
-    to: to.flatMap((a: AddressObject) => addresses(a.value)),
-    subject: parsed.subject ?? '',
-    html: parsed.html || '',
-    text: parsed.text ?? '',
-  };
-}
-
-function addresses(list: EmailAddress[]): string[] {
+function addresses(list: AddressOrGroup[]): string[] {
   return list.flatMap((a) => (a.group ? addresses(a.group) : a.address ? [a.address] : []));
 }
 
