@@ -17,6 +17,7 @@ export const taskSchemas = {
   ask_for_review: z.object({ order_id: z.number().int().positive() }),
   nightly_digest: z.object({}),
   send_birthday_email: z.object({ user_id: z.number().int().positive() }),
+  generate_invoice: z.object({ order_id: z.number().int().positive() }),
 };
 
 export type TaskName = keyof typeof taskSchemas;

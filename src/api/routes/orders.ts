@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import { OrderError } from '../../db/orders.ts';
 import { formatIssues } from '../../jobs/tasks.ts';
+import { OrderNotFoundError, type InvoiceService } from '../../services/invoices.ts';
 import type { OrderService } from '../../services/orders.ts';
 import { errorResponse } from '../errors.ts';
 
@@ -11,21 +12,43 @@ const CreateOrderBody = z.object({
   quantity: z.number().int().positive().max(1_000),
 });
 
-/** orderRoutes: POST /api/orders creates an order; its jobs go through the outbox. */
-export function orderRoutes(orders: OrderService) {
-  return new Hono().post('/', async (c) => {
-    const body = await c.req.json().catch(() => undefined);
-    if (body === undefined) return errorResponse(c, 400, 'body must be JSON');
-    const parsed = CreateOrderBody.safeParse(body);
-    if (!parsed.success) return errorResponse(c, 400, formatIssues(parsed.error.issues));
+/**
+ * orderRoutes: POST /api/orders creates an order; its jobs go through the
+ * outbox. POST /api/orders/:id/invoice enqueues the order's invoice and
+ * answers 202 with the job id, or 503 at once while Redis is down.
+ */
+export function orderRoutes(orders: OrderService, invoices: InvoiceService) {
+  return new Hono()
+    .post('/', async (c) => {
+      const body = await c.req.json().catch(() => undefined);
+      if (body === undefined) return errorResponse(c, 400, 'body must be JSON');
+      const parsed = CreateOrderBody.safeParse(body);
+      if (!parsed.success) return errorResponse(c, 400, formatIssues(parsed.error.issues));
 
-    try {
-      const { user_id, sku, quantity } = parsed.data;
-      const order = orders.create({ userId: user_id, sku, quantity });
-      return c.json({ order }, 201);
-    } catch (err) {
-      if (err instanceof OrderError) return errorResponse(c, 422, err.message);
-      throw err;
-    }
-  });
+      try {
+        const { user_id, sku, quantity } = parsed.data;
+        const order = orders.create({ userId: user_id, sku, quantity });
+        return c.json({ order }, 201);
+      } catch (err) {
+        if (err instanceof OrderError) return errorResponse(c, 422, err.message);
+        throw err;
+      }
+    })
+    .post('/:id/invoice', async (c) => {
+      const param = c.req.param('id');
+      const orderId = Number(param);
+      if (!/^\d+$/.test(param) || !Number.isSafeInteger(orderId) || orderId < 1) {
+        return errorResponse(c, 400, `id must be a positive whole number, got "${param}"`);
+      }
+
+      try {
+        const job = await invoices.request(orderId);
+        return c.json({ job_id: job.id, queue: job.queue }, 202);
+      } catch (err) {
+        if (err instanceof OrderNotFoundError) return errorResponse(c, 404, err.message);
+        // The producer connection fails fast when Redis is down, so this answers at once.
+        const reason = err instanceof Error ? err.message : String(err);
+        return errorResponse(c, 503, `could not enqueue the job: ${reason}`);
+      }
+    });
 }
