@@ -1,4 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OrderRepo } from '../src/db/orders.ts';
+import { freePort } from '../src/dev/free-port.ts';
+import { INVOICE_MAX_RETRY } from '../src/services/invoices.ts';
 import { REVIEW_REQUEST_DELAY_MS } from '../src/services/orders.ts';
 import { services, uniquePrefix } from './harness/services.ts';
 import { apiTestbed } from './support/api.ts';
@@ -57,6 +60,49 @@ describe('POST /api/orders', () => {
     expect(await bed.post('/api/orders', { user_id: 1, sku: 'unicorn', quantity: 1 })).toEqual({ status: 422, body: { error: "unknown product 'unicorn'" } });
     expect((await bed.post('/api/orders', { user_id: 999, sku: 'mug', quantity: 1 })).status).toBe(422);
     expect(bed.outbox.countPending()).toBe(pendingBefore);
+  });
+});
+
+describe('POST /api/orders/:id/invoice', () => {
+  it('answers 202 and enqueues generate_invoice on the low queue, with its own retry limit', async () => {
+    const order = new OrderRepo(bed.db).insert({ userId: 3, sku: 'mug', quantity: 1 });
+    const { status, body } = await bed.post(`/api/orders/${order.id}/invoice`);
+    expect(status).toBe(202);
+    expect(body).toEqual({ job_id: expect.any(String), queue: 'low' });
+
+    const job = await bed.jobs.queue('low').getJob(body.job_id);
+    expect(job?.name).toBe('generate_invoice');
+    expect(job?.data).toEqual({ order_id: order.id });
+    expect(job?.opts.attempts).toBe(INVOICE_MAX_RETRY + 1);
+  });
+
+  it('answers 404 for an order that does not exist, and enqueues nothing', async () => {
+    const before = await bed.jobs.queue('low').count();
+    expect(await bed.post('/api/orders/999/invoice')).toEqual({ status: 404, body: { error: 'order 999 not found' } });
+    expect(await bed.jobs.queue('low').count()).toBe(before);
+  });
+
+  it('answers 400 for an id that is not a positive whole number', async () => {
+    for (const bad of ['abc', '0', '-1', '1.5', '1e3']) {
+      expect(await bed.post(`/api/orders/${bad}/invoice`)).toEqual({
+        status: 400,
+        body: { error: `id must be a positive whole number, got "${bad}"` },
+      });
+    }
+  });
+
+  it('answers 503 at once while Redis cannot be reached', async () => {
+    const down = apiTestbed({ redisUrl: `redis://127.0.0.1:${await freePort()}`, prefix: uniquePrefix('api-down') });
+    try {
+      const order = new OrderRepo(down.db).insert({ userId: 1, sku: 'mug', quantity: 1 });
+      const startedAt = Date.now();
+      const { status, body } = await down.post(`/api/orders/${order.id}/invoice`);
+      expect(Date.now() - startedAt).toBeLessThan(1_000);
+      expect(status).toBe(503);
+      expect(body.error).toMatch(/could not enqueue the job: Redis is not reachable/);
+    } finally {
+      await down.close();
+    }
   });
 });
 

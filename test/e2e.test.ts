@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,16 +12,19 @@ const inbox = createInbox(services());
 let api: ChildScript;
 let worker: ChildScript;
 let baseUrl: string;
+let uploadsDir: string;
 
 beforeAll(async () => {
   const port = await freePort();
   baseUrl = `http://127.0.0.1:${port}`;
+  uploadsDir = mkdtempSync(join(tmpdir(), 'jobs-e2e-uploads-'));
   const env = {
     PORT: String(port),
     REDIS_URL: services().redisUrl,
     SMTP_URL: services().smtpUrl,
     QUEUE_PREFIX: uniquePrefix('e2e'),
     DATABASE_PATH: join(mkdtempSync(join(tmpdir(), 'jobs-e2e-')), 'app.db'),
+    UPLOADS_DIR: uploadsDir,
   };
   api = spawnScript('src/cmd/api.ts', env, 'api');
   worker = spawnScript('src/cmd/worker.ts', env, 'worker');
@@ -64,5 +67,19 @@ describe('an order, end to end', () => {
     const mail = await inbox.waitFor((m) => m.subject === `Your receipt for order #${body.order.id}`);
     expect(mail.to).toEqual(['grace@example.test']);
     await worker.waitForOutput(/"task":"update_inventory".*job done/);
+  });
+});
+
+describe('an invoice, end to end', () => {
+  it('answers 202, and the worker writes the invoice to the uploads from the low queue', async () => {
+    const { body: created } = await post('/api/orders', { user_id: 3, sku: 'mug', quantity: 1 });
+    const { status, body } = await post(`/api/orders/${created.order.id}/invoice`);
+    expect(status).toBe(202);
+    expect(body.queue).toBe('low');
+
+    await worker.waitForOutput(new RegExp(`"job":"${body.job_id}".*"task":"generate_invoice".*job done`));
+    const invoice = readFileSync(join(uploadsDir, `invoice-${created.order.id}.html`), 'utf8');
+    expect(invoice).toContain(`<h1>Invoice #${created.order.id}</h1>`);
+    expect(invoice).toContain('Bobby &lt;b&gt;&quot;Tables&quot;&lt;/b&gt; &amp; Co');
   });
 });

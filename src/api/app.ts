@@ -4,12 +4,14 @@ import type { Config } from '../config.ts';
 import type { UserRepo } from '../db/users.ts';
 import type { JobsClient } from '../jobs/client.ts';
 import type { Logger } from '../logger.ts';
+import type { InvoiceService } from '../services/invoices.ts';
 import type { OrderService } from '../services/orders.ts';
 import { errorResponse } from './errors.ts';
 import { ADMIN_JOBS_PATH, adminRoutes } from './routes/admin.ts';
 import { devRoutes } from './routes/dev.ts';
 import { health } from './routes/health.ts';
 import { orderRoutes } from './routes/orders.ts';
+import { readyRoutes, type ReadyDeps } from './routes/ready.ts';
 
 /** AppDeps are what the routes need. cmd/api.ts builds the real ones; tests build their own. */
 export interface AppDeps {
@@ -17,7 +19,10 @@ export interface AppDeps {
   jobs: JobsClient;
   users: UserRepo;
   orders: OrderService;
+  invoices: InvoiceService;
   log: Logger;
+  /** What GET /readyz checks: the Redis connection and the database. */
+  ready: ReadyDeps;
 }
 
 /**
@@ -27,7 +32,8 @@ export interface AppDeps {
 export function createApp(deps: AppDeps) {
   const app = new Hono();
   app.route('/healthz', health);
-  app.route('/api/orders', orderRoutes(deps.orders));
+  app.route('/readyz', readyRoutes(deps.ready));
+  app.route('/api/orders', orderRoutes(deps.orders, deps.invoices));
   app.route(ADMIN_JOBS_PATH, adminRoutes(deps.jobs, deps.config.admin));
   if (deps.config.env !== 'production') {
     app.route('/api/dev', devRoutes(deps.users, deps.jobs));

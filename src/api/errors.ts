@@ -6,7 +6,16 @@ export interface ErrorBody {
   error: string;
 }
 
-/** errorResponse answers with the app's one error shape and an explicit status. */
-export function errorResponse(c: Context, status: ContentfulStatusCode, message: string) {
-  return c.json<ErrorBody>({ error: message }, status);
+/**
+ * errorResponse answers with the app's one error shape and an explicit status.
+ * `details` adds fields beside `error` (GET /readyz adds its `checks`); it
+ * cannot replace `error`.
+ */
+export function errorResponse<Details extends object = {}>(
+  c: Context,
+  status: ContentfulStatusCode,
+  message: string,
+  details?: Details & { error?: never },
+) {
+  return c.json<ErrorBody & Details>({ error: message, ...details } as ErrorBody & Details, status);
 }

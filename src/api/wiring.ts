@@ -9,6 +9,7 @@ import { JobsClient } from '../jobs/client.ts';
 import { producerConnection } from '../jobs/connection.ts';
 import { OutboxRelay, OutboxWriter } from '../jobs/outbox.ts';
 import type { Logger } from '../logger.ts';
+import { InvoiceService } from '../services/invoices.ts';
 import { OrderService } from '../services/orders.ts';
 import { createApp } from './app.ts';
 
@@ -29,8 +30,8 @@ type ApiConfig = Pick<Config, 'env' | 'admin' | 'databasePath' | 'redisUrl' | 'q
 /**
  * wireApi builds everything the API needs from its config: the database (seeded
  * outside production), a fail-fast Redis connection, the jobs client, the
- * outbox relay and the order service. cmd/api.ts serves the app; tests and the
- * benchmark call it without a port.
+ * outbox relay, and the order and invoice services. cmd/api.ts serves the app;
+ * tests and the benchmark call it without a port.
  */
 export function wireApi(config: ApiConfig, log: Logger, opts: { relayRetryMs?: number } = {}): ApiParts {
   const db = openDatabase(config.databasePath);
@@ -40,8 +41,10 @@ export function wireApi(config: ApiConfig, log: Logger, opts: { relayRetryMs?: n
   const jobs = new JobsClient(redis, { prefix: config.queuePrefix });
   const outbox = new OutboxRepo(db);
   const relay = new OutboxRelay(outbox, jobs, log, { retryMs: opts.relayRetryMs });
-  const orders = new OrderService(db, new OrderRepo(db), new OutboxWriter(outbox), () => relay.kick());
-  const app = createApp({ config, jobs, users: new UserRepo(db), orders, log });
+  const orderRepo = new OrderRepo(db);
+  const orders = new OrderService(db, orderRepo, new OutboxWriter(outbox), () => relay.kick());
+  const invoices = new InvoiceService(orderRepo, jobs);
+  const app = createApp({ config, jobs, users: new UserRepo(db), orders, invoices, log, ready: { redis, db } });
 
   return {
     app,

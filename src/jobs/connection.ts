@@ -21,3 +21,27 @@ export function producerConnection(redisUrl: string): Redis {
   redis.on('error', () => {});
   return redis;
 }
+
+/**
+ * waitForRedis resolves once `redis` is connected and ready. It rejects with
+ * the connection's first error, or after timeoutMs, so a command-line tool can
+ * say "Redis cannot be reached" within seconds instead of waiting for a
+ * reconnect that may never come.
+ */
+export function waitForRedis(redis: Redis, timeoutMs: number): Promise<void> {
+  if (redis.status === 'ready') return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const done = (err?: Error) => {
+      clearTimeout(timer);
+      redis.off('ready', onReady);
+      redis.off('error', onError);
+      if (err) reject(err);
+      else resolve();
+    };
+    const onReady = () => done();
+    const onError = (err: Error) => done(err);
+    const timer = setTimeout(() => done(new Error(`no connection within ${timeoutMs} ms`)), timeoutMs);
+    redis.once('ready', onReady);
+    redis.once('error', onError);
+  });
+}

@@ -3,6 +3,7 @@ import { UnrecoverableError } from 'bullmq';
 import sharp from 'sharp';
 import type { OrderRepo } from '../db/orders.ts';
 import type { UserRepo } from '../db/users.ts';
+import { invoiceFileName, renderInvoice } from '../documents/invoice.ts';
 import type { Mailer } from '../mail/mailer.ts';
 import {
   birthdayEmail,
@@ -53,6 +54,7 @@ export class Handlers {
     mux.handle('ask_for_review', (p) => this.askForReview(p));
     mux.handle('nightly_digest', () => this.nightlyDigest());
     mux.handle('send_birthday_email', (p) => this.sendBirthdayEmail(p));
+    mux.handle('generate_invoice', (p) => this.generateInvoice(p));
   }
 
   async sendWelcome({ to, name }: Payload<'send_welcome'>): Promise<void> {
@@ -114,6 +116,18 @@ export class Handlers {
     await this.deps.mailer.send({ to: user.email, ...birthdayEmail({ name: user.name }) });
   }
 
+  /**
+   * generateInvoice writes the order's invoice to the uploads as
+   * `invoice-<order_id>.html`. Running it again overwrites the file with the
+   * same invoice, so a retry is harmless. Storage being down is retried; a
+   * missing order or user is not.
+   */
+  async generateInvoice({ order_id }: Payload<'generate_invoice'>): Promise<void> {
+    const { order, user } = this.#orderWithUser(order_id);
+    const invoice = renderInvoice({ order, customer: user });
+    await this.deps.uploads.write(invoiceFileName(order.id), Buffer.from(invoice));
+  }
+
   async #readUpload(name: string): Promise<Buffer> {
     try {
       return await this.deps.uploads.read(name);
@@ -121,6 +135,7 @@ export class Handlers {
       if (err instanceof InvalidUploadNameError || (err as NodeJS.ErrnoException).code === 'ENOENT') {
         throw new UnrecoverableError(`upload "${name}" does not exist`);
       }
+      // StorageUnavailableError (the folder is missing, "S3 is down") has no code: thrown as is, so retried.
       throw err;
     }
   }

@@ -2,13 +2,14 @@ import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { isAbsolute, join } from 'node:path';
 
 /**
- * StorageUnavailableError: the storage cannot be reached right now. It is a
+ * StorageUnavailableError: the storage cannot be reached right now (the
+ * uploads folder is missing, or setUnavailable(true) was called). It is a
  * passing failure, so a job that meets it should throw and be retried.
  */
 export class StorageUnavailableError extends Error {
   override name = 'StorageUnavailableError';
-  constructor() {
-    super('uploads storage is unavailable (as if S3 were down)');
+  constructor(message = 'uploads storage is unavailable (as if S3 were down)') {
+    super(message);
   }
 }
 
@@ -30,37 +31,42 @@ export interface UploadInfo {
  * Uploads is a flat folder of files that stands in for the lesson's S3
  * bucket. Names are plain file names: a name with a path separator, '..' or
  * an absolute path is rejected, so no caller can read or write outside the
- * folder. `setUnavailable(true)` makes every call fail, to watch jobs retry
- * while "S3 is down".
+ * folder.
+ *
+ * The folder itself is the bucket: while it is missing, every call throws
+ * StorageUnavailableError, as if S3 were down. So you can take storage down
+ * under a running worker (`mv uploads uploads.off`) and bring it back
+ * (`mv uploads.off uploads`). A missing file in an existing folder is not an
+ * outage: read rejects with ENOENT, as before. ensureFolder() creates the
+ * folder; the worker calls it when it starts. Tests can also use
+ * setUnavailable(true).
  */
 export class Uploads {
   #unavailable = false;
 
-  /** The folder is created on the first write, not here. */
+  /** The folder is not created here: call ensureFolder(). */
   constructor(readonly dir: string) {}
 
-  /** read returns the file's bytes. It rejects with ENOENT if there is no such file. */
+  /** ensureFolder creates the folder (and its parents) if it is missing. Safe to call again. */
+  async ensureFolder(): Promise<void> {
+    await mkdir(this.dir, { recursive: true });
+  }
+
+  /** read returns the file's bytes. It rejects with ENOENT if the folder is there but the file is not. */
   async read(name: string): Promise<Buffer> {
-    return readFile(this.#path(name));
+    const path = this.#path(name);
+    return this.#whileAvailable(() => readFile(path));
   }
 
   /** write stores the bytes under `name`, replacing any file of that name. */
   async write(name: string, data: Buffer): Promise<void> {
     const path = this.#path(name);
-    await mkdir(this.dir, { recursive: true });
-    await writeFile(path, data);
+    await this.#whileAvailable(() => writeFile(path, data));
   }
 
-  /** list returns the files in the folder (not in subfolders), by name. No folder yet means no files. */
+  /** list returns the files in the folder (not in subfolders), by name. */
   async list(): Promise<UploadInfo[]> {
-    this.#check();
-    let entries;
-    try {
-      entries = await readdir(this.dir, { withFileTypes: true });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw error;
-    }
+    const entries = await this.#whileAvailable(() => readdir(this.dir, { withFileTypes: true }));
     const files = entries.filter((entry) => entry.isFile()).map((entry) => entry.name).sort();
     return Promise.all(
       files.map(async (name) => ({ name, modifiedAt: (await stat(join(this.dir, name))).mtime })),
@@ -72,7 +78,8 @@ export class Uploads {
    * cleanup job does not fail on the files it removed the first time.
    */
   async remove(name: string): Promise<void> {
-    await rm(this.#path(name), { force: true });
+    const path = this.#path(name);
+    await this.#whileAvailable(() => rm(path, { force: true }));
   }
 
   /** setUnavailable(true) makes every call throw StorageUnavailableError until it is set back to false. */
@@ -80,13 +87,41 @@ export class Uploads {
     this.#unavailable = unavailable;
   }
 
-  #check(): void {
-    if (this.#unavailable) throw new StorageUnavailableError();
+  /**
+   * #whileAvailable runs `op` if the storage is up. An ENOENT from `op` is
+   * checked again: if the folder went away meanwhile, it is an outage, not a
+   * missing file.
+   */
+  async #whileAvailable<T>(op: () => Promise<T>): Promise<T> {
+    await this.#check();
+    try {
+      return await op();
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') await this.#check();
+      throw error;
+    }
   }
 
-  /** #path checks the storage is up and the name is a plain file name, then returns its path. */
+  /** #check throws StorageUnavailableError when storage is set unavailable or the folder is missing. */
+  async #check(): Promise<void> {
+    if (this.#unavailable) throw new StorageUnavailableError();
+    let isFolder: boolean;
+    try {
+      isFolder = (await stat(this.dir)).isDirectory();
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') throw this.#down('is missing');
+      throw error;
+    }
+    if (!isFolder) throw this.#down('is not a folder');
+  }
+
+  #down(why: string): StorageUnavailableError {
+    return new StorageUnavailableError(`uploads storage is unavailable: the folder ${this.dir} ${why} (as if S3 were down)`);
+  }
+
+  /** #path checks the name is a plain file name, then returns its path. */
   #path(name: string): string {
-    this.#check();
     // Path traversal: a name like '../../etc/passwd' must never leave the folder.
     if (
       name === '' ||

@@ -1,4 +1,4 @@
-import { mkdtempSync, utimesSync } from 'node:fs';
+import { mkdtempSync, rmSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -36,6 +36,7 @@ describe('Handlers.register', () => {
     expect(mux.tasks().sort()).toEqual([
       'ask_for_review',
       'cleanup_uploads',
+      'generate_invoice',
       'nightly_digest',
       'resize_image',
       'send_birthday_email',
@@ -106,6 +107,11 @@ describe('resize_image', () => {
     uploads.setUnavailable(true);
     await expect(handlers.resizeImage({ upload: 'banner.png', width: 100 })).rejects.toThrow(StorageUnavailableError);
   });
+
+  it('fails, to be retried, while the uploads folder is missing (not dead, as a missing file would be)', async () => {
+    rmSync(uploads.dir, { recursive: true });
+    await expect(handlers.resizeImage({ upload: 'banner.png', width: 100 })).rejects.toThrow(StorageUnavailableError);
+  });
 });
 
 describe('cleanup_uploads', () => {
@@ -118,5 +124,40 @@ describe('cleanup_uploads', () => {
 
     await handlers.cleanupUploads({});
     expect((await uploads.list()).map((f) => f.name)).toEqual(['new.png']);
+  });
+});
+
+describe('generate_invoice', () => {
+  it('writes the invoice to the uploads, with HTML in the customer\'s name shown as text', async () => {
+    const order = new OrderRepo(db).insert({ userId: 3, sku: 'tee', quantity: 2 });
+
+    await handlers.generateInvoice({ order_id: order.id });
+    const invoice = (await uploads.read(`invoice-${order.id}.html`)).toString();
+    expect(invoice).toContain(`<h1>Invoice #${order.id}</h1>`);
+    expect(invoice).toContain(`Date: ${order.createdAt.slice(0, 10)}`);
+    expect(invoice).toContain('Bobby &lt;b&gt;&quot;Tables&quot;&lt;/b&gt; &amp; Co<br>bobby@example.test');
+    expect(invoice).not.toContain('<b>"Tables"</b>');
+    expect(invoice).toContain('<td>tee</td><td align="right">2</td><td align="right">$50.00</td>');
+  });
+
+  it('leaves one identical file when it runs again', async () => {
+    const order = new OrderRepo(db).insert({ userId: 1, sku: 'mug', quantity: 1 });
+    await handlers.generateInvoice({ order_id: order.id });
+    const first = await uploads.read(`invoice-${order.id}.html`);
+
+    await handlers.generateInvoice({ order_id: order.id }); // a retry, or a second request
+    expect((await uploads.list()).map((f) => f.name)).toEqual([`invoice-${order.id}.html`]);
+    expect(await uploads.read(`invoice-${order.id}.html`)).toEqual(first);
+  });
+
+  it('gives up at once on an order that does not exist, and writes nothing', async () => {
+    await expect(handlers.generateInvoice({ order_id: 404 })).rejects.toMatchObject({ name: 'UnrecoverableError', message: 'order 404 does not exist' });
+    expect(await uploads.list()).toEqual([]);
+  });
+
+  it('fails, to be retried, while storage is down', async () => {
+    const order = new OrderRepo(db).insert({ userId: 1, sku: 'mug', quantity: 1 });
+    uploads.setUnavailable(true);
+    await expect(handlers.generateInvoice({ order_id: order.id })).rejects.toThrow(StorageUnavailableError);
   });
 });
