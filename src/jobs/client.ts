@@ -64,6 +64,7 @@ export class JobsClient {
 
   /** enqueueIn adds a task that becomes due after delayMs ("send a reminder in 7 days"). */
   async enqueueIn<T extends TaskName>(task: T, payload: Payload<T>, delayMs: number, opts: EnqueueOptions = {}): Promise<EnqueuedJob> {
+    // NaN, Infinity or a negative delay is a caller's bug: refuse it rather than guess what was meant.
     if (!Number.isFinite(delayMs) || delayMs < 0) throw new RangeError(`delay must be 0 or more ms, got ${delayMs}`);
     return this.add(task, payload, opts, delayMs);
   }
@@ -93,6 +94,7 @@ export class JobsClient {
   }
 
   private async add<T extends TaskName>(task: T, payload: Payload<T>, opts: EnqueueOptions, delay: number): Promise<EnqueuedJob> {
+    // A bad payload fails here, in the caller's request, rather than in the worker 25 retries later.
     const checked = checkPayload(task, payload);
     if (!checked.ok) throw new InvalidPayloadError(checked.reason);
 
@@ -101,6 +103,8 @@ export class JobsClient {
       throw new QueueUnavailableError(`Redis is not reachable (connection ${this.connection.status})`);
     }
     const queueName = opts.queue ?? DEFAULT_QUEUE;
+    // The job's name is the task: the worker's ServeMux picks the handler by it. With a
+    // delay, BullMQ keeps the job in the queue's delayed set until it is due.
     const job = await this.queue(queueName).add(task, checked.data, { ...this.jobOptions(opts), delay });
     return { id: job.id!, queue: queueName };
   }

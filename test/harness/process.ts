@@ -11,32 +11,53 @@ export interface ChildScript {
    * the process exits first, or after timeoutMs, with the output in the error.
    */
   waitForOutput(re: RegExp, timeoutMs?: number): Promise<string>;
-  /** Sends a signal (default SIGTERM). */
+  /** Sends a signal (default SIGTERM); to the whole process group for spawnCommand(). */
   kill(signal?: NodeJS.Signals): void;
   /** Settles when the process has exited. */
   exited: Promise<{ code: number | null; signal: string | null }>;
 }
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const children = new Set<ChildProcess>();
+/** Each running child, and whether it leads a process group of its own. */
+const children = new Map<ChildProcess, { group: boolean }>();
 
 // Should a test forget stopAll(), children still die with the worker.
 process.once('exit', () => {
-  for (const child of children) child.kill('SIGKILL');
+  for (const [child, { group }] of children) signal(child, group, 'SIGKILL');
 });
 
 /**
- * Runs `node --import tsx <scriptPath>` (path relative to the project root)
- * with process.env plus `env`, LOG_LEVEL=info unless `env` says otherwise.
+ * Runs `node --import tsx <scriptPath> [...args]` (path relative to the project
+ * root) with process.env plus `env`, LOG_LEVEL=info unless `env` says otherwise.
  * Output goes to pipes, not a TTY, so pino writes JSON lines.
  */
-export function spawnScript(scriptPath: string, env: Record<string, string>, label: string): ChildScript {
-  const child = spawn(process.execPath, ['--import', 'tsx', resolve(ROOT, scriptPath)], {
+export function spawnScript(scriptPath: string, env: Record<string, string>, label: string, args: string[] = []): ChildScript {
+  const child = spawn(process.execPath, ['--import', 'tsx', resolve(ROOT, scriptPath), ...args], {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  children.add(child);
+  return watch(child, label, false);
+}
+
+/**
+ * Runs a shell command from the project root as a terminal would: in a
+ * process group of its own, so kill('SIGINT') is a Ctrl-C that reaches every
+ * process of the command (npx, tsx and node). Env and output as spawnScript.
+ */
+export function spawnCommand(command: string, env: Record<string, string>, label: string): ChildScript {
+  const child = spawn(command, {
+    cwd: ROOT,
+    shell: true,
+    detached: true,
+    env: { ...process.env, LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return watch(child, label, true);
+}
+
+function watch(child: ChildProcess, label: string, group: boolean): ChildScript {
+  children.set(child, { group });
 
   let output = '';
   const listeners = new Set<() => void>();
@@ -54,16 +75,15 @@ export function spawnScript(scriptPath: string, env: Record<string, string>, lab
       done({ code: null, signal: null });
     });
     child.once('close', (code, signal) => {
-      children.delete(child);
+      // A group may outlive its leader (npx, tsx): stopAll() still kills it.
+      if (!group) children.delete(child);
       done({ code, signal });
     });
   });
 
   return {
     output: () => output,
-    kill: (signal = 'SIGTERM') => {
-      child.kill(signal);
-    },
+    kill: (sig = 'SIGTERM') => signal(child, group, sig),
     exited,
     waitForOutput(re, timeoutMs = 10_000) {
       const pattern = new RegExp(re.source, re.flags.replace(/[gy]/g, '')); // no lastIndex state
@@ -98,14 +118,31 @@ export async function stopAll(): Promise<void> {
   const running = [...children];
   await Promise.all(
     running.map(
-      (child) =>
+      ([child, { group }]) =>
         new Promise<void>((done) => {
-          if (child.exitCode !== null || child.signalCode !== null) return done();
-          child.once('close', () => done());
-          child.kill('SIGKILL');
+          if (child.exitCode !== null || child.signalCode !== null) {
+            // The shell is gone, but what it started may still run.
+            if (group) signal(child, group, 'SIGKILL');
+            children.delete(child);
+            return done();
+          }
+          child.once('close', () => {
+            children.delete(child);
+            done();
+          });
+          signal(child, group, 'SIGKILL');
         }),
     ),
   );
+}
+
+function signal(child: ChildProcess, group: boolean, sig: NodeJS.Signals): void {
+  try {
+    if (group && child.pid) process.kill(-child.pid, sig);
+    else child.kill(sig);
+  } catch {
+    // already gone
+  }
 }
 
 function tail(text: string, max = 4_000): string {

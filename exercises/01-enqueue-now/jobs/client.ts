@@ -1,0 +1,117 @@
+import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
+import { Redis } from 'ioredis';
+import { DEFAULT_MAX_RETRY, DEFAULT_QUEUE, QUEUES, type QueueName } from './defaults.ts';
+import { RETRY_BACKOFF } from './retry.ts';
+import { checkPayload, type Payload, type TaskName } from './tasks.ts';
+
+/** EnqueueOptions tune one call. Unset fields take the defaults in defaults.ts. */
+export interface EnqueueOptions {
+  /** Which queue: 'critical', 'default' (the default) or 'low'. */
+  queue?: QueueName;
+  /** Retries after the first attempt. 0 means run once. Default: the client's, 25 unless set. */
+  maxRetry?: number;
+  /** A job id of your own. Enqueueing the same id twice adds the job once. */
+  jobId?: string;
+}
+
+/** EnqueuedJob says where a job went. */
+export interface EnqueuedJob {
+  id: string;
+  queue: QueueName;
+}
+
+/** InvalidPayloadError: the payload does not fit its task's schema. Nothing was enqueued. */
+export class InvalidPayloadError extends Error {
+  override name = 'InvalidPayloadError';
+}
+
+/** QueueUnavailableError: Redis cannot be reached right now. Nothing was enqueued. */
+export class QueueUnavailableError extends Error {
+  override name = 'QueueUnavailableError';
+}
+
+/** How many finished jobs each queue keeps for the admin page. Dead ones are all kept. */
+const KEEP_COMPLETED = { count: 1_000 };
+
+/** ClientOptions configure a JobsClient. */
+export interface ClientOptions {
+  /** BullMQ key prefix. Default: 'bull'. */
+  prefix?: string;
+  /** Retries for calls that name no maxRetry. Default: 25. */
+  maxRetry?: number;
+}
+
+/**
+ * JobsClient puts tasks on the queues: the lesson's jobs.Client. The API and
+ * the services share one. It is safe to use from many requests at once.
+ * Close it on shutdown.
+ *
+ * Given a producerConnection(), it fails fast while Redis is down, with
+ * QueueUnavailableError. Given plain options, BullMQ waits for Redis instead.
+ */
+export class JobsClient {
+  readonly #queues = new Map<QueueName, Queue>();
+
+  constructor(
+    private readonly connection: ConnectionOptions,
+    private readonly opts: ClientOptions = {},
+  ) {}
+
+  /** enqueue adds a task to run now. It rejects if the payload is invalid or Redis cannot be reached. */
+  async enqueue<T extends TaskName>(task: T, payload: Payload<T>, opts: EnqueueOptions = {}): Promise<EnqueuedJob> {
+    return this.add(task, payload, opts, 0);
+  }
+
+  /** enqueueIn adds a task that becomes due after delayMs ("send a reminder in 7 days"). */
+  async enqueueIn<T extends TaskName>(task: T, payload: Payload<T>, delayMs: number, opts: EnqueueOptions = {}): Promise<EnqueuedJob> {
+    // NaN, Infinity or a negative delay is a caller's bug: refuse it rather than guess what was meant.
+    if (!Number.isFinite(delayMs) || delayMs < 0) throw new RangeError(`delay must be 0 or more ms, got ${delayMs}`);
+    return this.add(task, payload, opts, delayMs);
+  }
+
+  /** queue returns the BullMQ queue behind a name, for inspection and tests. */
+  queue(name: QueueName): Queue {
+    let queue = this.#queues.get(name);
+    if (!queue) {
+      if (!QUEUES.includes(name)) throw new RangeError(`unknown queue "${name}", expected one of ${QUEUES.join(', ')}`);
+      queue = new Queue(name, { connection: this.connection, prefix: this.opts.prefix });
+      // Errors also reach the caller of add(); this only keeps them from being thrown as unhandled events.
+      queue.on('error', () => {});
+      this.#queues.set(name, queue);
+    }
+    return queue;
+  }
+
+  /** jobOptions are the BullMQ options for one call: attempts from maxRetry, our backoff, how long to keep it. */
+  jobOptions(opts: Pick<EnqueueOptions, 'maxRetry' | 'jobId'> = {}): JobsOptions {
+    const maxRetry = opts.maxRetry ?? this.opts.maxRetry ?? DEFAULT_MAX_RETRY;
+    return { jobId: opts.jobId, attempts: maxRetry + 1, backoff: { type: RETRY_BACKOFF }, removeOnComplete: KEEP_COMPLETED };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.#queues.values()].map((queue) => queue.close()));
+    this.#queues.clear();
+  }
+
+  private async add<T extends TaskName>(task: T, payload: Payload<T>, opts: EnqueueOptions, delay: number): Promise<EnqueuedJob> {
+    // 🐨 TODO(1): Check the payload against its task's schema, before anything
+    //    reaches Redis. If it does not fit, throw an InvalidPayloadError that
+    //    carries the reason, and enqueue nothing.
+    // 💰 checkPayload(task, payload) returns { ok: true, data } or { ok: false, reason }.
+
+    if (this.connection instanceof Redis && this.connection.status !== 'ready') {
+      // BullMQ would wait for the connection; a request must not.
+      throw new QueueUnavailableError(`Redis is not reachable (connection ${this.connection.status})`);
+    }
+    const queueName = opts.queue ?? DEFAULT_QUEUE;
+    // 🐨 TODO(2): Put the job on its queue, then say where it went.
+    //    - the job's name is the task: the worker finds the handler by it;
+    //    - its data is the payload (the checked one, if you did TODO(1));
+    //    - its options are this.jobOptions(opts), plus the delay.
+    //    Resolve with { id, queue }: the job's id and the queue's name.
+    // 💰 this.queue(queueName) is a BullMQ Queue. Its add(name, data, opts)
+    //    resolves to the Job it created, and job.id is set once it is stored.
+    // 📜 https://docs.bullmq.io/guide/queues
+    throw new Error('TODO(2) is not done yet: nothing was put on the queue');
+  }
+}

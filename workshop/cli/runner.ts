@@ -1,0 +1,147 @@
+import { join, relative } from 'node:path';
+import type { TestCase, TestModule } from 'vitest/node';
+import { createVitest, type Vitest } from 'vitest/node';
+import { editedFiles, exerciseDir, ROOT, type Target } from '../course.ts';
+import type { Exercise } from '../manifest.ts';
+import type { Services } from '../../test/harness/services.ts';
+import { TypeChecker } from './typecheck.ts';
+import type { Failure, TestOutcome, Verdict } from './verdict.ts';
+
+/**
+ * CourseRunner runs an exercise's check: its test suite through Vitest (with
+ * the exercise folder laid over src/) and a type check of its files. It keeps
+ * Vitest and TypeScript warm between runs, so a re-run after a save is quick.
+ */
+export class CourseRunner {
+  #vitest: Vitest | undefined;
+  readonly #checkers = new Map<string, TypeChecker>();
+  #collected: TestModule[] = [];
+
+  constructor(
+    private readonly services: Services,
+    private readonly target: Target = 'exercises',
+  ) {}
+
+  async run(exercise: Exercise): Promise<Verdict> {
+    const started = Date.now();
+    const vitest = await this.#start();
+    const project = vitest.getProjectByName(exercise.slug);
+    const files = editedFiles(exercise).map((file) => join(exerciseDir(exercise, this.target), file));
+    // The learner just saved: make Vitest read their files again.
+    for (const file of files) vitest.invalidateFile(file);
+
+    this.#collected = [];
+    const result = await vitest.runTestSpecifications([project.createSpecification(suiteOf(exercise))]);
+    const modules = this.#collected.length > 0 ? this.#collected : result.testModules;
+    const tests: TestOutcome[] = [];
+    const errors: Failure[] = result.unhandledErrors.map((error) => toFailure(error, files));
+    for (const module of modules) {
+      errors.push(...module.errors().map((error) => toFailure(error, files)));
+      for (const test of module.children.allTests()) tests.push(toOutcome(test, files));
+    }
+
+    const typeProblems = this.#checker(files).check();
+    return { exercise, typeProblems, tests, errors, durationMs: Date.now() - started };
+  }
+
+  async close(): Promise<void> {
+    await this.#vitest?.close();
+    this.#vitest = undefined;
+  }
+
+  async #start(): Promise<Vitest> {
+    if (this.#vitest) return this.#vitest;
+    // Read by workshop/vitest.config.ts and its global setup.
+    process.env.COURSE_TARGET = this.target;
+    process.env.COURSE_SERVICES = JSON.stringify(this.services);
+    const collect = { onTestRunEnd: (modules: ReadonlyArray<TestModule>) => void (this.#collected = [...modules]) };
+    this.#vitest = await createVitest('test', {
+      config: join(ROOT, 'workshop', 'vitest.config.ts'),
+      watch: false,
+      reporters: [collect],
+      // The verdict shows what matters; the tests' own console output would only clutter it.
+      silent: true,
+    });
+    return this.#vitest;
+  }
+
+  #checker(files: string[]): TypeChecker {
+    const key = files.join('\0');
+    let checker = this.#checkers.get(key);
+    if (!checker) this.#checkers.set(key, (checker = new TypeChecker(files)));
+    return checker;
+  }
+}
+
+/** suiteOf is the test file that checks an exercise. */
+export function suiteOf(exercise: Exercise): string {
+  return join(ROOT, 'test', 'exercises', `${exercise.slug}.test.ts`);
+}
+
+function toOutcome(test: TestCase, files: string[]): TestOutcome {
+  const result = test.result();
+  const state = result.state === 'passed' ? 'passed' : result.state === 'failed' ? 'failed' : 'skipped';
+  return {
+    name: test.name,
+    state,
+    failures: (result.errors ?? []).map((error) => toFailure(error, files)),
+    evidence: test.meta().evidence ?? [],
+  };
+}
+
+interface ErrorLike {
+  message?: string;
+  name?: string;
+  diff?: string;
+  stack?: string;
+  stacks?: { file: string; line: number; column: number; method?: string }[];
+}
+
+function toFailure(error: unknown, files: string[]): Failure {
+  const e = (error ?? {}) as ErrorLike;
+  const message = e.message || e.name || String(error);
+  const learnerFrames: string[] = [];
+  const testFrames: string[] = [];
+  for (const frame of e.stacks ?? []) {
+    const where = `${relative(ROOT, frame.file)}:${frame.line}:${frame.column}`;
+    if (files.includes(frame.file)) learnerFrames.push(`${frame.method ? `${frame.method} ` : ''}${where}`);
+    else if (frame.file.includes('/test/exercises/')) testFrames.push(where);
+  }
+  return { message, diff: e.diff, frames: [...learnerFrames.slice(0, 3), ...testFrames.slice(0, 1).map((where) => `checked at ${where}`)] };
+}
+
+/** SuiteResult is what one exercise's suite gave in a course-wide run. */
+export interface SuiteResult {
+  exercise: Exercise;
+  tests: TestOutcome[];
+  errors: Failure[];
+}
+
+/**
+ * runAllSuites runs every exercise's suite once against a target, in one
+ * Vitest run, and returns the results by exercise. Services come from
+ * COURSE_SERVICES when set, else the test harness starts its own.
+ */
+export async function runAllSuites(target: Target, exercises: readonly Exercise[]): Promise<SuiteResult[]> {
+  process.env.COURSE_TARGET = target;
+  process.env.COURSE_ONLY = exercises.map((e) => e.number).join(',');
+  let modules: TestModule[] = [];
+  const collect = { onTestRunEnd: (done: ReadonlyArray<TestModule>) => void (modules = [...done]) };
+  const vitest = await createVitest('test', { config: join(ROOT, 'workshop', 'vitest.config.ts'), watch: false, reporters: [collect], silent: true });
+  try {
+    const result = await vitest.start();
+    const stray = result.unhandledErrors.map((error) => toFailure(error, []));
+    return exercises.map((exercise) => {
+      const files = editedFiles(exercise).map((file) => join(exerciseDir(exercise, target), file));
+      const module = modules.find((m) => m.moduleId === suiteOf(exercise));
+      return {
+        exercise,
+        tests: module ? [...module.children.allTests()].map((test) => toOutcome(test, files)) : [],
+        errors: [...(module?.errors() ?? []).map((error) => toFailure(error, files)), ...stray],
+      };
+    });
+  } finally {
+    await vitest.close();
+    delete process.env.COURSE_ONLY;
+  }
+}

@@ -1,0 +1,37 @@
+import type { Target } from '../course.ts';
+import type { Exercise } from '../manifest.ts';
+import { Progress } from './progress.ts';
+import { renderVerdict } from './render.ts';
+import { CourseRunner } from './runner.ts';
+import { ensureServices, type CourseServices } from './services.ts';
+import { passed, type Verdict } from './verdict.ts';
+
+/**
+ * Session is one `npm run exercise`: the services it found or started, a warm
+ * runner, and the learner's progress. close() lets go of all of it.
+ */
+export class Session {
+  private constructor(
+    readonly services: CourseServices,
+    readonly runner: CourseRunner,
+    readonly progress: Progress,
+  ) {}
+
+  static async open(target: Target = 'exercises'): Promise<Session> {
+    const services = await ensureServices();
+    return new Session(services, new CourseRunner(services.services, target), new Progress());
+  }
+
+  /** check runs an exercise's check, records a pass, and returns the verdict and its text. */
+  async check(exercise: Exercise): Promise<{ verdict: Verdict; text: string; ok: boolean }> {
+    const verdict = await this.runner.run(exercise);
+    const ok = passed(verdict);
+    if (ok) this.progress.markSolved(exercise);
+    return { verdict, ok, text: renderVerdict(verdict, { hintsSeen: this.progress.hintsSeen(exercise) }) };
+  }
+
+  async close(): Promise<void> {
+    await this.runner.close();
+    await this.services.stop();
+  }
+}

@@ -1,0 +1,44 @@
+import type { Exercise } from '../manifest.ts';
+import type { TypeProblem } from './typecheck.ts';
+
+/** Evidence is a section that a failing test attached (see test/course/evidence.ts). */
+export interface Evidence {
+  title: string;
+  text: string;
+}
+
+/** Failure is one failed expectation: the message, the expected/received diff, where it happened. */
+export interface Failure {
+  message: string;
+  diff?: string;
+  /** Stack frames in the learner's files, then the line of the test that failed. */
+  frames: string[];
+}
+
+/** TestOutcome is one check of the exercise's suite. */
+export interface TestOutcome {
+  name: string;
+  state: 'passed' | 'failed' | 'skipped';
+  failures: Failure[];
+  evidence: Evidence[];
+}
+
+/** Verdict is everything one run of an exercise's check found. */
+export interface Verdict {
+  exercise: Exercise;
+  typeProblems: TypeProblem[];
+  tests: TestOutcome[];
+  /** Errors outside any test: a file that does not load, a crash between tests. */
+  errors: Failure[];
+  durationMs: number;
+}
+
+/** passed: no type errors, no stray errors, at least one test and every test passed. */
+export function passed(verdict: Verdict): boolean {
+  return (
+    verdict.typeProblems.length === 0 &&
+    verdict.errors.length === 0 &&
+    verdict.tests.length > 0 &&
+    verdict.tests.every((test) => test.state === 'passed')
+  );
+}

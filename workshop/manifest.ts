@@ -1,0 +1,153 @@
+/**
+ * The course: every exercise, in the lesson's order. `npm run exercise`,
+ * `hint`, `solution`, `reset`, `diff` and `course:check` all read this list.
+ *
+ * An exercise folder is laid over `src/`: `exercises/03-first-handler/jobs/mux.ts`
+ * takes the place of `src/jobs/mux.ts` when the exercise runs, and every other
+ * file comes from `src/`. `solutions/` mirrors `exercises/` file for file, and a
+ * solution file is the `src/` file it stands for, byte for byte.
+ */
+
+/** A process of the app that a learner can run with their own files. */
+export type ProcessName = 'api' | 'worker' | 'scheduler' | 'jobs';
+
+export interface Exercise {
+  /** The N of `npm run exercise N`. */
+  number: number;
+  /** The folder under exercises/ and solutions/, e.g. `03-first-handler`. */
+  slug: string;
+  title: string;
+  /** What the learner builds, in one line, for the progress list. */
+  summary: string;
+  /** The files the learner edits, as paths under src/ that they stand in for. */
+  files: string[];
+  /** Files that only the exercise has (no src/ twin), such as a prediction to fill in. */
+  ownFiles?: string[];
+  /** The processes its README runs with `npx tsx workshop/run.ts <process> <N>`. */
+  processes?: ProcessName[];
+  /** The WORKSHOP.md heading anchor of the chapter it belongs to. */
+  chapter: string;
+  /** Progressive hints: questions first, then more of the answer. */
+  hints: string[];
+}
+
+export const EXERCISES: readonly Exercise[] = [
+  {
+    number: 1,
+    slug: '01-enqueue-now',
+    title: 'Enqueue now',
+    summary: 'JobsClient.enqueue puts a task and its payload on a queue',
+    files: ['jobs/client.ts'],
+    chapter: '3-the-client-enqueue-now-or-later',
+    hints: [
+      'Where does a job go? `this.queue(queueName)` is a BullMQ `Queue`: what does its `add()` take, and what does it resolve to?',
+      'The worker picks the handler by the job\'s name. Which of `task` and `payload` is the name, and which the data?',
+      'TODO(2): `const job = await this.queue(queueName).add(task, payload, { ...this.jobOptions(opts), delay });` then `return { id: job.id!, queue: queueName };`',
+      'TODO(1): `const checked = checkPayload(task, payload); if (!checked.ok) throw new InvalidPayloadError(checked.reason);` and pass `checked.data` to `add()` instead of `payload`.',
+    ],
+  },
+  {
+    number: 2,
+    slug: '02-enqueue-later',
+    title: 'Enqueue later',
+    summary: 'enqueueIn: "send a reminder in 24 h", due at the right time',
+    files: ['jobs/client.ts'],
+    chapter: '3-the-client-enqueue-now-or-later',
+    hints: [
+      'enqueue() already goes through add(). What is the last argument of add(), and what should enqueueIn() pass there?',
+      'TODO(2): look at the options object given to `queue.add()`. Which BullMQ option makes a job wait, and is it there?',
+      'TODO(1): `return this.add(task, payload, opts, delayMs);` TODO(2): `{ ...this.jobOptions(opts), delay }`.',
+      'TODO(3): `if (!Number.isFinite(delayMs) || delayMs < 0) throw new RangeError(`delay must be 0 or more ms, got ${delayMs}`);`',
+    ],
+  },
+  {
+    number: 3,
+    slug: '03-first-handler',
+    title: 'A handler',
+    summary: 'send_welcome through the mail service; throw to retry; a bad payload is dead at once',
+    files: ['jobs/handlers.ts', 'jobs/mux.ts'],
+    chapter: '4-handlers-one-function-per-task',
+    hints: [],
+  },
+  {
+    number: 4,
+    slug: '04-worker-process',
+    title: 'The worker process',
+    summary: 'your own worker: 10 slots, queues weighted 6/3/1, drains on Ctrl-C',
+    files: ['cmd/worker.ts'],
+    processes: ['worker'],
+    chapter: '5-the-worker-process',
+    hints: [],
+  },
+  {
+    number: 5,
+    slug: '05-cron-once',
+    title: 'Cron, exactly once',
+    summary: "the lesson's two schedules, RUN_SCHEDULER, and two schedulers that still fire once",
+    files: ['jobs/cron.ts', 'cmd/worker.ts'],
+    processes: ['scheduler', 'worker', 'jobs'],
+    chapter: '6-cron-and-the-double-fire-trap',
+    hints: [],
+  },
+  {
+    number: 6,
+    slug: '06-jobs-from-a-service',
+    title: 'Jobs from a service',
+    summary: 'an order enqueues a receipt and an inventory update now, a review request in 7 days',
+    files: ['services/orders.ts'],
+    processes: ['api', 'worker', 'jobs'],
+    chapter: '7-calling-jobs-from-a-service',
+    hints: [],
+  },
+  {
+    number: 7,
+    slug: '07-dead-jobs',
+    title: 'Dead jobs and the admin page',
+    summary: 'find a dead job, read its payload and error, re-queue it: in code and on the page',
+    files: ['jobs/inspector.ts', 'api/routes/admin.ts'],
+    processes: ['api', 'worker', 'jobs'],
+    chapter: '8-the-jobs-admin-page',
+    hints: [],
+  },
+  {
+    number: 8,
+    slug: '08-modify-the-battery',
+    title: 'Modify the battery',
+    summary: 'a new task end to end, on its own queue, with its own retry policy; more concurrency',
+    files: ['jobs/tasks.ts', 'jobs/handlers.ts', 'services/invoices.ts', 'config.ts'],
+    processes: ['api', 'worker'],
+    chapter: '9-modifying-the-battery',
+    hints: [],
+  },
+  {
+    number: 9,
+    slug: '09-quick-check',
+    title: 'Quick check: storage is down',
+    summary: 'predict, then tell an outage (retry) from an error no retry fixes (dead at once)',
+    files: ['jobs/handlers.ts'],
+    ownFiles: ['prediction.ts'],
+    processes: ['worker', 'jobs'],
+    chapter: '10-quick-check-storage-is-down',
+    hints: [],
+  },
+  {
+    number: 10,
+    slug: '10-try-it',
+    title: 'Try it: the birthday email',
+    summary: "the lesson's six steps: task, handler, endpoint, worker, inbox, a retry on purpose",
+    files: ['jobs/tasks.ts', 'jobs/handlers.ts', 'api/routes/dev.ts'],
+    processes: ['api', 'worker'],
+    chapter: '11-try-it-your-first-custom-job',
+    hints: [],
+  },
+  {
+    number: 11,
+    slug: '11-outbox',
+    title: 'Beyond the lesson: the outbox',
+    summary: 'an order whose jobs survive a Redis outage, sent exactly once when it is back',
+    files: ['jobs/outbox.ts'],
+    processes: ['api', 'worker'],
+    chapter: '12-beyond-the-lesson-the-outbox',
+    hints: [],
+  },
+];

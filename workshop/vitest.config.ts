@@ -1,0 +1,36 @@
+/**
+ * Vitest config for the course: one project per exercise, each resolving
+ * modules with its exercise folder laid over src/ (see overlay/). The same
+ * suite, test/exercises/NN-slug.test.ts, checks the learner's files or the
+ * solution's: COURSE_TARGET picks the folder. COURSE_ONLY=3,4 keeps some.
+ */
+import { defineConfig } from 'vitest/config';
+import { exerciseDir, ROOT, SRC, targetFromEnv } from './course.ts';
+import { EXERCISES } from './manifest.ts';
+import { overlayPlugin } from './overlay/vite-plugin.ts';
+
+const target = targetFromEnv();
+const only = process.env.COURSE_ONLY?.split(',').map(Number);
+
+export default defineConfig({
+  root: ROOT,
+  test: {
+    globalSetup: ['workshop/check/global-setup.ts'],
+    pool: 'forks',
+    maxWorkers: 2,
+    projects: EXERCISES.filter((exercise) => !only || only.includes(exercise.number)).map((exercise) => {
+      const dir = exerciseDir(exercise, target);
+      return {
+        plugins: [overlayPlugin({ dir, src: SRC })],
+        test: {
+          name: exercise.slug,
+          root: ROOT,
+          include: [`test/exercises/${exercise.slug}.test.ts`],
+          provide: { course: { number: exercise.number, target, dir } },
+          testTimeout: 30_000,
+          hookTimeout: 60_000,
+        },
+      };
+    }),
+  },
+});
