@@ -10,16 +10,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
-import { editedFiles, exerciseDir, findExercise, pad2, ROOT } from '../course.ts';
+import { editedFiles, exerciseDir, findExercise, pad2, ROOT, targetFromEnv } from '../course.ts';
 import { EXERCISES, type Exercise } from '../manifest.ts';
 import { diffWithSolution, resetExercise } from './files.ts';
 import { nodeVersionProblem } from './node-version.ts';
 import { Progress } from './progress.ts';
 import { renderProgress } from './render.ts';
-import { PreflightError } from './services.ts';
-import { Session } from './session.ts';
 import { bold, colour, dim, green, red, yellow } from './style.ts';
-import { watchExercise } from './watch.ts';
 
 const USAGE = `usage:
   npm run exercise [N] [-- --once | --manual]
@@ -64,14 +61,17 @@ async function exercise(number: string | undefined, opts: { once?: boolean; manu
   } else {
     // No number: show where the learner is, and carry on at the first exercise not solved yet.
     chosen = EXERCISES.find((e) => !progress.isSolved(e)) ?? EXERCISES.at(-1)!;
-    say(`${renderProgress((e) => progress.isSolved(e), chosen)}\n`);
+    say(`${renderProgress((e) => progress.isSolved(e), chosen, process.stdout.columns)}\n`);
   }
 
   const interactive = Boolean(process.stdout.isTTY) && !opts.once;
-  let session: Session;
+  // Loaded here, not at the top: they bring Vitest and TypeScript, which hint, diff and reset do not need.
+  const { Session } = await import('./session.ts');
+  const { PreflightError } = await import('./services.ts');
+  let session: Awaited<ReturnType<typeof Session.open>>;
   try {
     if (interactive) say(dim('Looking for Redis and a mail catcher…'));
-    session = await Session.open();
+    session = await Session.open(targetFromEnv());
   } catch (err) {
     if (err instanceof PreflightError) return fail(`Before the check can run:\n${err.message}`, 2);
     throw err;
@@ -79,9 +79,11 @@ async function exercise(number: string | undefined, opts: { once?: boolean; manu
   try {
     if (interactive) {
       say(dim(session.services.description.join('\n')));
+      const { watchExercise } = await import('./watch.ts');
       await watchExercise(session, chosen, { manual: Boolean(opts.manual) });
       return 0;
     }
+    process.stderr.write(`${colour(dim(session.services.description.join('\n')))}\n`);
     const { text, ok } = await session.check(chosen);
     say(text);
     return ok ? 0 : 1;

@@ -1,5 +1,5 @@
 import { relative } from 'node:path';
-import { editedFiles, exerciseDir, pad2, ROOT } from '../course.ts';
+import { editedFiles, exerciseDir, pad2, ROOT, type Target } from '../course.ts';
 import { EXERCISES, type Exercise } from '../manifest.ts';
 import { bold, colour, cyan, dim, green, indent, red, yellow } from './style.ts';
 import { passed, type Failure, type Verdict } from './verdict.ts';
@@ -7,7 +7,7 @@ import { passed, type Failure, type Verdict } from './verdict.ts';
 const TODO_NOT_DONE = /^TODO\((\d+)\) is not done yet:?\s*(.*)/;
 
 /** renderVerdict is the verdict as the learner reads it: this exercise only, failures first explained. */
-export function renderVerdict(verdict: Verdict, opts: { hintsSeen: number }): string {
+export function renderVerdict(verdict: Verdict, opts: { hintsSeen: number; target?: Target; interactive?: boolean }): string {
   const { exercise } = verdict;
   const ok = passed(verdict);
   const failing = verdict.tests.filter((test) => test.state !== 'passed').length;
@@ -19,8 +19,8 @@ export function renderVerdict(verdict: Verdict, opts: { hintsSeen: number }): st
       ? red('✗ the check could not run')
       : red(`✗ ${failing} of ${verdict.tests.length} checks ${failing === 1 ? 'fails' : 'fail'}`);
   out.push(`${bold(`Exercise ${pad2(exercise.number)} · ${exercise.title}`)}   ${status}   ${dim(`${(verdict.durationMs / 1000).toFixed(1)} s`)}`);
-  const dir = relative(ROOT, exerciseDir(exercise));
-  out.push(dim(`Your files: ${editedFiles(exercise).map((file) => `${dir}/${file}`).join(', ')}`));
+  const dir = relative(ROOT, exerciseDir(exercise, opts.target));
+  out.push(dim(`${opts.target === 'solutions' ? 'Checking the solution' : 'Your files'}: ${editedFiles(exercise).map((file) => `${dir}/${file}`).join(', ')}`));
   out.push('');
 
   if (verdict.typeProblems.length === 0) {
@@ -64,10 +64,13 @@ export function renderVerdict(verdict: Verdict, opts: { hintsSeen: number }): st
   if (ok) {
     const next = EXERCISES.find((e) => e.number === exercise.number + 1);
     out.push(green(bold('Well done: this exercise passes.')));
-    out.push(next ? `Next: exercise ${pad2(next.number)} · ${next.title}. Press n, or run \`npm run exercise ${next.number}\`.` : 'That was the last exercise. Congratulations!');
+    const how = opts.interactive ? 'Press n, or run' : 'Run';
+    out.push(next ? `Next: exercise ${pad2(next.number)} · ${next.title}. ${how} \`npm run exercise ${next.number}\`.` : 'That was the last exercise. Congratulations!');
   } else {
     const left = exercise.hints.length - opts.hintsSeen;
-    const hint = left > 0 ? `press h for a hint (${opts.hintsSeen} of ${exercise.hints.length} seen), or run \`npm run hint ${exercise.number}\`` : `you have seen every hint; \`npm run diff ${exercise.number}\` compares your files with the solution`;
+    const diff = opts.interactive ? 'press d to compare your files with the solution' : `\`npm run diff ${exercise.number}\` compares your files with the solution`;
+    const more = opts.interactive ? `press h for a hint (${opts.hintsSeen} of ${exercise.hints.length} seen)` : `run \`npm run hint ${exercise.number}\` for a hint (${opts.hintsSeen} of ${exercise.hints.length} seen)`;
+    const hint = left > 0 ? more : `you have seen every hint; ${diff}`;
     out.push(`Stuck? ${hint}.`);
   }
   return colour(out.join('\n'));
@@ -81,19 +84,23 @@ function renderFailure(failure: Failure): string {
 }
 
 /** renderProgress is the list of exercises with ✓ or ○ and a bar. */
-export function renderProgress(isSolved: (exercise: Exercise) => boolean, current?: Exercise): string {
+export function renderProgress(isSolved: (exercise: Exercise) => boolean, current?: Exercise, width = 100): string {
   const solved = EXERCISES.filter(isSolved).length;
-  const width = 30;
-  const filled = Math.round((solved / EXERCISES.length) * width);
+  const bar = 30;
+  const filled = Math.round((solved / EXERCISES.length) * bar);
   const out = [
     bold('Background jobs in TypeScript: the workshop'),
-    `${green('█'.repeat(filled))}${dim('░'.repeat(width - filled))} ${solved} of ${EXERCISES.length} exercises solved`,
+    `${green('█'.repeat(filled))}${dim('░'.repeat(bar - filled))} ${solved} of ${EXERCISES.length} exercises solved`,
     '',
   ];
   for (const exercise of EXERCISES) {
     const mark = isSolved(exercise) ? green('✓') : dim('○');
-    const here = exercise === current ? cyan(' ← you are here') : '';
-    out.push(`${mark} ${pad2(exercise.number)}  ${exercise.title.padEnd(30)} ${dim(exercise.summary)}${here}`);
+    const here = exercise === current ? ' ← you are here' : '';
+    const head = `${pad2(exercise.number)}  ${exercise.title.padEnd(30)} `;
+    // The summary gives way to the terminal's width; the title never does.
+    const room = Math.max(0, width - 2 - head.length - here.length);
+    const summary = exercise.summary.length > room ? `${exercise.summary.slice(0, Math.max(0, room - 1))}…` : exercise.summary;
+    out.push(`${mark} ${head}${dim(room > 8 ? summary : '')}${cyan(here)}`);
   }
   return colour(out.join('\n'));
 }

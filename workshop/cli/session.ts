@@ -15,11 +15,13 @@ export class Session {
     readonly services: CourseServices,
     readonly runner: CourseRunner,
     readonly progress: Progress,
+    /** Whose files the checks run: the learner's, or (COURSE_TARGET=solutions) the solution's. */
+    readonly target: Target,
   ) {}
 
   static async open(target: Target = 'exercises'): Promise<Session> {
     const services = await ensureServices();
-    return new Session(services, new CourseRunner(services.services, target), new Progress());
+    return new Session(services, new CourseRunner(services.services, target), new Progress(), target);
   }
 
   /** check runs an exercise's check, records a pass, and returns the verdict and its text. */
@@ -27,7 +29,7 @@ export class Session {
     const verdict = await this.runner.run(exercise);
     const ok = passed(verdict);
     if (ok) this.progress.markSolved(exercise);
-    return { verdict, ok, text: renderVerdict(verdict, { hintsSeen: this.progress.hintsSeen(exercise) }) };
+    return { verdict, ok, text: renderVerdict(verdict, { hintsSeen: this.progress.hintsSeen(exercise), target: this.target }) };
   }
 
   async close(): Promise<void> {

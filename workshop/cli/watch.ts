@@ -4,9 +4,10 @@ import { emitKeypressEvents } from 'node:readline';
 import { editedFiles, exerciseDir, findExercise, pad2, ROOT } from '../course.ts';
 import { EXERCISES, type Exercise } from '../manifest.ts';
 import { diffWithSolution } from './files.ts';
-import { renderProgress } from './render.ts';
+import { renderProgress, renderVerdict } from './render.ts';
 import type { Session } from './session.ts';
 import { bold, colour, cyan, dim, yellow } from './style.ts';
+import type { Verdict } from './verdict.ts';
 
 const CLEAR = '\x1b[2J\x1b[3J\x1b[H';
 /** Editors write a file in several steps; wait for the last one before re-running. */
@@ -26,8 +27,11 @@ interface Key {
  */
 export async function watchExercise(session: Session, first: Exercise, opts: { manual: boolean }): Promise<void> {
   let exercise = first;
-  let verdictText = '';
+  let verdict: Verdict | undefined;
+  let crash = '';
+  /** Hints show under the verdict; a diff or the list takes the verdict's place. */
   let panel = '';
+  let panelOnly = false;
   let running = false;
   let again = false;
   let manual = opts.manual;
@@ -41,10 +45,12 @@ export async function watchExercise(session: Session, first: Exercise, opts: { m
   const draw = () => {
     const mode = manual
       ? 'manual mode: press r to check again'
-      : `watching ${relative(ROOT, exerciseDir(exercise))}/ — save a file to check again`;
+      : `watching ${relative(ROOT, exerciseDir(exercise, session.target))}/ — save a file to check again`;
     const keys = `${bold('h')} hint · ${bold('d')} diff · ${bold('l')} list · ${bold('n')} next · ${bold('r')} re-run · ${bold('q')} quit`;
-    const screen = [verdictText || yellow(`⟳ checking exercise ${pad2(exercise.number)}…`)];
-    if (panel) screen.push('', panel);
+    const verdictText = crash || (verdict ? renderVerdict(verdict, { hintsSeen: session.progress.hintsSeen(exercise), target: session.target, interactive: true }) : '');
+    const screen = panelOnly ? [panel] : [verdictText || yellow(`⟳ checking exercise ${pad2(exercise.number)}…`)];
+    if (panel && !panelOnly) screen.push('', panel);
+    if (panelOnly) screen.push('', dim('Esc: back to the verdict'));
     screen.push('');
     if (running && verdictText) screen.push(yellow('⟳ checking again…'));
     if (notice) screen.push(yellow(notice));
@@ -60,9 +66,10 @@ export async function watchExercise(session: Session, first: Exercise, opts: { m
     running = true;
     draw();
     try {
-      verdictText = (await session.check(exercise)).text;
+      verdict = (await session.check(exercise)).verdict;
+      crash = '';
     } catch (err) {
-      verdictText = `The check itself failed: ${(err as Error).stack ?? String(err)}`;
+      crash = `The check itself failed: ${(err as Error).stack ?? String(err)}`;
     }
     running = false;
     draw();
@@ -76,7 +83,7 @@ export async function watchExercise(session: Session, first: Exercise, opts: { m
     for (const watcher of watchers) watcher.close();
     watchers = [];
     if (manual) return;
-    const files = editedFiles(exercise).map((file) => join(exerciseDir(exercise), file));
+    const files = editedFiles(exercise).map((file) => join(exerciseDir(exercise, session.target), file));
     // Watch folders, not files: many editors save by writing a new file and renaming it.
     for (const dir of new Set(files.map((file) => dirname(file)))) {
       try {
@@ -84,7 +91,7 @@ export async function watchExercise(session: Session, first: Exercise, opts: { m
           if (name && !files.includes(join(dir, basename(name.toString())))) return;
           clearTimeout(settle);
           settle = setTimeout(() => {
-            panel = '';
+            closePanel();
             void check();
           }, SETTLE_MS);
         });
@@ -105,10 +112,17 @@ export async function watchExercise(session: Session, first: Exercise, opts: { m
     draw();
   };
 
+  const closePanel = () => {
+    panel = '';
+    panelOnly = false;
+    listInput = undefined;
+  };
+
   const go = (next: Exercise) => {
     exercise = next;
-    verdictText = '';
-    panel = '';
+    verdict = undefined;
+    crash = '';
+    closePanel();
     watchFiles();
     void check();
   };
@@ -116,8 +130,13 @@ export async function watchExercise(session: Session, first: Exercise, opts: { m
   const onKey = (_text: string | undefined, key: Key = {}) => {
     if ((key.ctrl && key.name === 'c') || key.name === 'q') return quit();
     if (listInput !== undefined) return onListKey(key);
+    if (key.name === 'escape') {
+      closePanel();
+      return draw();
+    }
     switch (key.name) {
       case 'h': {
+        panelOnly = false;
         const seen = session.progress.hintsSeen(exercise);
         if (exercise.hints.length === 0) panel = yellow('This exercise has no hints.');
         else {
@@ -131,11 +150,13 @@ export async function watchExercise(session: Session, first: Exercise, opts: { m
         return draw();
       }
       case 'd':
+        panelOnly = true;
         panel = `${bold('Your files against the solution')} ${dim('(- yours, + the solution)')}\n${diffWithSolution(exercise)}`;
         return draw();
       case 'l':
         listInput = '';
-        panel = `${renderProgress((e) => session.progress.isSolved(e), exercise)}\n\n${cyan('Type a number and press Enter to go there; Esc to go back.')}`;
+        panelOnly = true;
+        panel = `${renderProgress((e) => session.progress.isSolved(e), exercise, process.stdout.columns)}\n\n${cyan('Type a number and press Enter to go there.')}`;
         return draw();
       case 'n': {
         const next = EXERCISES.find((e) => e.number === exercise.number + 1);
@@ -144,7 +165,7 @@ export async function watchExercise(session: Session, first: Exercise, opts: { m
         return draw();
       }
       case 'r':
-        panel = '';
+        closePanel();
         return void check();
       default:
     }
@@ -152,13 +173,12 @@ export async function watchExercise(session: Session, first: Exercise, opts: { m
 
   const onListKey = (key: Key) => {
     if (key.name === 'escape') {
-      listInput = undefined;
-      panel = '';
+      closePanel();
       return draw();
     }
     if (key.name === 'return' || key.name === 'enter') {
       const input = listInput ?? '';
-      listInput = undefined;
+      closePanel();
       try {
         return go(findExercise(input));
       } catch (err) {
