@@ -107,7 +107,12 @@ export const EXERCISES: readonly Exercise[] = [
     files: ['jobs/inspector.ts', 'api/routes/admin.ts'],
     processes: ['api', 'worker', 'jobs'],
     chapter: '8-the-jobs-admin-page',
-    hints: [],
+    hints: [
+      'Where does BullMQ keep a job that used up its attempts? `counts()` above says which state is `dead`, and the `Queue` has a getter for each state. Do its ranges include their end?',
+      'TODO(2): the BullMQ `Job` already holds it all: `data`, `failedReason`, `stacktrace`, `attemptsMade`, `finishedOn` (epoch ms). Which is the payload, and which the time of death?',
+      'TODO(3): `deadJob()` shows how to tell a dead job from the rest. What does `job.retry(\'failed\')` keep that a fresh start should not? Look at its options. TODO(4)/(5): check `admin.password` before anything else, then let Hono\'s `basicAuth` do the login.',
+      'TODO(1): `const jobs = await this.client.queue(queue).getFailed(0, limit - 1); return jobs.filter((job): job is Job => Boolean(job)).map((job) => toDeadJob(queue, job));` TODO(3): `if (!job || !(await job.isFailed())) return false; await job.retry(\'failed\', { resetAttemptsMade: true, resetAttemptsStarted: true }); return true;` TODO(4)/(5): `if (!admin.password) return errorResponse(c, 401, \'the admin page is locked: set ADMIN_PASSWORD\'); return basicAuth({ username: admin.user, password: admin.password, realm: \'jobs admin\' })(c, next);`',
+    ],
   },
   {
     number: 8,
@@ -117,7 +122,12 @@ export const EXERCISES: readonly Exercise[] = [
     files: ['jobs/tasks.ts', 'jobs/handlers.ts', 'services/invoices.ts', 'config.ts'],
     processes: ['api', 'worker'],
     chapter: '9-modifying-the-battery',
-    hints: [],
+    hints: [
+      'TODO(1) and TODO(2): `send_receipt` also takes an order id and has a handler. How is its payload defined in `tasks.ts`, and how is it registered in `register(mux)`?',
+      'TODO(2): `this.#orderWithUser(order_id)` gives `{ order, user }`. What do `renderInvoice` and `invoiceFileName` take, and what does `this.deps.uploads.write(name, data)` want as its data?',
+      'TODO(3): which two options of `enqueue` pick a job\'s queue and its number of retries? TODO(4): how do `retryBaseDelayMs` and `shutdownTimeoutMs`, just below, read their variables?',
+      'TODO(1): `generate_invoice: z.object({ order_id: z.number().int().positive() }),` TODO(2): `mux.handle(\'generate_invoice\', (p) => this.generateInvoice(p));` and `const { order, user } = this.#orderWithUser(order_id); await this.deps.uploads.write(invoiceFileName(order.id), Buffer.from(renderInvoice({ order, customer: user })));` TODO(3): `return this.jobs.enqueue(\'generate_invoice\', { order_id: orderId }, { queue: \'low\', maxRetry: INVOICE_MAX_RETRY });` TODO(4): `concurrency: parseCount(\'WORKER_CONCURRENCY\', env.WORKER_CONCURRENCY, DEFAULT_CONCURRENCY),`',
+    ],
   },
   {
     number: 9,
@@ -138,7 +148,12 @@ export const EXERCISES: readonly Exercise[] = [
     files: ['jobs/tasks.ts', 'jobs/handlers.ts', 'api/routes/dev.ts'],
     processes: ['api', 'worker'],
     chapter: '11-try-it-your-first-custom-job',
-    hints: [],
+    hints: [
+      'Step 1: what does the handler need, to know whom to write to? `send_receipt` in `tasks.ts` takes an id: which zod schema makes a positive whole number?',
+      'Step 2 is two places in `handlers.ts`: a method that loads the user with `this.deps.users.findById(user_id)` and sends with `this.deps.mailer.send({ to, ...email })`, and a line in `register(mux)`. Which error makes a job dead at once, and which errors should you leave alone?',
+      'Step 3: `POST /api/orders/:id/invoice` in `src/api/routes/orders.ts` has the shape: check the param with `/^\\d+$/`, answer 404 when `users.findById(userId)` finds nobody, then `try { const job = await jobs.enqueue(…); return c.json({ job_id: job.id, queue: job.queue }, 202); } catch { 503 }`.',
+      'TODO(1): `send_birthday_email: z.object({ user_id: z.number().int().positive() }),` TODO(2): `mux.handle(\'send_birthday_email\', (p) => this.sendBirthdayEmail(p));` and in the method `const user = this.deps.users.findById(user_id); if (!user) throw new UnrecoverableError(\'user \' + user_id + \' does not exist\'); await this.deps.mailer.send({ to: user.email, ...birthdayEmail({ name: user.name }) });` TODO(3): `const job = await jobs.enqueue(\'send_birthday_email\', { user_id: userId });`',
+    ],
   },
   {
     number: 11,

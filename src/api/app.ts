@@ -41,7 +41,9 @@ export function createApp(deps: AppDeps) {
 
   app.notFound((c) => errorResponse(c, 404, 'not found'));
   app.onError((err, c) => {
-    if (err instanceof HTTPException) return errorResponse(c, err.status, err.message);
+    // An exception that carries its own response (basic auth's 401 with its
+    // WWW-Authenticate header, which makes a browser ask for the login) keeps it.
+    if (err instanceof HTTPException) return err.res ? err.getResponse() : errorResponse(c, err.status, err.message);
     deps.log.error({ err, path: c.req.path }, 'request failed');
     return errorResponse(c, 500, 'internal error');
   });

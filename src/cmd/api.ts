@@ -2,12 +2,23 @@
 import { serve } from '@hono/node-server';
 import { wireApi } from '../api/wiring.ts';
 import { loadConfig } from '../config.ts';
+import { waitForRedis } from '../jobs/connection.ts';
 import { createLogger } from '../logger.ts';
 import { onShutdown } from './shutdown.ts';
 
 const config = loadConfig();
 const log = createLogger('api');
 const api = wireApi(config, log);
+
+/** REDIS_STARTUP_WAIT_MS: how long the API waits for Redis before it takes requests anyway. */
+const REDIS_STARTUP_WAIT_MS = 3_000;
+
+// Take requests once Redis answers, so the first enqueue after "listening" does not
+// meet a connection that is still being set up. If Redis is down, start anyway:
+// enqueues answer 503 at once, and orders wait in the outbox until it is back.
+await waitForRedis(api.redis, REDIS_STARTUP_WAIT_MS).catch(() =>
+  log.warn('Redis is not reachable yet: enqueues answer 503 and orders wait in the outbox until it is back'),
+);
 
 // Jobs written while the last API process was down, or Redis was, go out now.
 api.relay.kick();

@@ -62,7 +62,8 @@ const STATES: Record<string, JobState> = {
 
 /**
  * Inspector reads the queues for people: depth per state, dead jobs, and a way
- * to send a dead job back to its queue. The admin page uses it. (asynq has an
+ * to send a dead job back to its queue. `npm run jobs` uses it; the admin page
+ * (bull-board) reads the same queues through its own adapter. (asynq has an
  * Inspector too.)
  */
 export class Inspector {

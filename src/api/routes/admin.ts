@@ -31,7 +31,8 @@ export function adminRoutes(jobs: JobsClient, admin: Config['admin']) {
     if (!admin.password) {
       return errorResponse(c, 401, 'the admin page is locked: set ADMIN_PASSWORD (and optionally ADMIN_USER) to open it');
     }
-    return basicAuth({ username: admin.user, password: admin.password, realm: 'jobs admin' })(c, next);
+    const invalidUserMessage = { error: 'log in with ADMIN_USER and ADMIN_PASSWORD' };
+    return basicAuth({ username: admin.user, password: admin.password, realm: 'jobs admin', invalidUserMessage })(c, next);
   });
   app.route('/', board.registerPlugin());
   return app;
