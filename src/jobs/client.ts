@@ -74,10 +74,17 @@ export class JobsClient {
     let queue = this.#queues.get(name);
     if (!queue) {
       if (!QUEUES.includes(name)) throw new RangeError(`unknown queue "${name}", expected one of ${QUEUES.join(', ')}`);
-      queue = new Queue(name, { connection: this.connection, prefix: this.opts.prefix });
+      const created = new Queue(name, { connection: this.connection, prefix: this.opts.prefix });
       // Errors also reach the caller of add(); this only keeps them from being thrown as unhandled events.
-      queue.on('error', () => {});
-      this.#queues.set(name, queue);
+      created.on('error', () => {});
+      // BullMQ starts a queue once. If the connection drops during that start, the
+      // queue stays broken for good: forget it, so the next call makes a new one.
+      created.waitUntilReady().catch(() => {
+        if (this.#queues.get(name) !== created) return;
+        this.#queues.delete(name);
+        void created.close().catch(() => {});
+      });
+      this.#queues.set(name, (queue = created));
     }
     return queue;
   }

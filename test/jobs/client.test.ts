@@ -2,6 +2,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { InvalidPayloadError, JobsClient } from '../../src/jobs/client.ts';
 import { DEFAULT_MAX_RETRY } from '../../src/jobs/defaults.ts';
 import { ServeMux } from '../../src/jobs/mux.ts';
+import { producerConnection } from '../../src/jobs/connection.ts';
+import { startRedisServer } from '../harness/redis-server.ts';
+import { uniquePrefix } from '../harness/services.ts';
 import { jobsTestbed } from '../support/jobs.ts';
 import { waitUntil } from '../support/wait.ts';
 
@@ -97,5 +100,31 @@ describe('JobsClient.enqueueIn', () => {
 
   it('refuses a negative delay', async () => {
     await expect(bed.client.enqueueIn('ask_for_review', { order_id: 1 }, -5)).rejects.toThrow(RangeError);
+  });
+});
+
+describe('JobsClient on a fail-fast connection', () => {
+  it('recovers a queue whose start-up met a dropped connection: once Redis is back, enqueue works again', async () => {
+    const server = await startRedisServer();
+    const redis = producerConnection(server.url);
+    const client = new JobsClient(redis, { prefix: uniquePrefix('client-recover') });
+    try {
+      await waitUntil('the connection', () => redis.status === 'ready');
+      // The first enqueue makes the queue, and BullMQ sends its start-up command;
+      // the connection drops with that command in flight, and Redis goes away.
+      const first = client.enqueue('send_receipt', { order_id: 1 });
+      (redis as unknown as { stream: { destroy(): void } }).stream.destroy();
+      await server.stop();
+      await expect(first).rejects.toThrow();
+
+      await server.start();
+      await waitUntil('the connection to come back', () => redis.status === 'ready', 15_000);
+      const { id } = await client.enqueue('send_receipt', { order_id: 2 });
+      expect(await client.queue('default').getJobState(id)).toBe('waiting');
+    } finally {
+      await client.close().catch(() => {});
+      redis.disconnect();
+      await server.stop();
+    }
   });
 });
