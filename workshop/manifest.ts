@@ -97,7 +97,12 @@ export const EXERCISES: readonly Exercise[] = [
     files: ['services/orders.ts'],
     processes: ['api', 'worker', 'jobs'],
     chapter: '7-calling-jobs-from-a-service',
-    hints: [],
+    hints: [
+      '`this.jobs` has the same two methods as the `JobsClient` you built in exercises 1 and 2. Which one runs a task now, and which one runs it later?',
+      'What does a handler need to find the order? Look at `sendReceipt` in `src/jobs/handlers.ts`: the payload is only `{ order_id }`, and `order` is right above the gaps.',
+      'The review request waits 7 days: `enqueueIn(task, payload, delayMs)` takes milliseconds, and `REVIEW_REQUEST_DELAY_MS` at the top of the file is exactly 7 days of them. No `await`: the writer is synchronous.',
+      '`this.jobs.enqueue(\'send_receipt\', { order_id: order.id });`, the same with `\'update_inventory\'`, then `this.jobs.enqueueIn(\'ask_for_review\', { order_id: order.id }, REVIEW_REQUEST_DELAY_MS);`',
+    ],
   },
   {
     number: 7,
@@ -163,6 +168,11 @@ export const EXERCISES: readonly Exercise[] = [
     files: ['jobs/outbox.ts'],
     processes: ['api', 'worker'],
     chapter: '12-beyond-the-lesson-the-outbox',
-    hints: [],
+    hints: [
+      'A row already knows when it falls due: `row.runAt`, in epoch ms, and `now()` tells the time. How long is left between the two, and what if the row is already overdue?',
+      'If the relay sends the same row twice, how can BullMQ tell it is the same job? `EnqueueOptions` has a `jobId`: build it from something that never changes for a row.',
+      'When `enqueueIn` throws, the next row would fail the same way. Which private method schedules another pass, and which statement ends this one? Warn only `if (!this.#failing)`, then set `this.#failing = true`.',
+      '`const delay = Math.max(0, row.runAt - now());` and ``jobId: `outbox-${row.id}` ``; in the catch: `if (!this.#failing) this.log.warn({ pending: this.outbox.countPending(), error: message }, \'outbox: cannot reach the queue; the jobs wait here and go out when it is back\'); this.#failing = true; this.#retryLater(); return;`',
+    ],
   },
 ];

@@ -22,7 +22,9 @@ const EXERCISE_DEFAULTS = { QUEUE_PREFIX: 'workshop', DATABASE_PATH: 'data/works
 
 const args = process.argv.slice(2);
 const solution = args.includes('--solution');
-const [name, number, ...rest] = args.filter((arg) => arg !== '--solution');
+const [name, number, ...afterNumber] = args.filter((arg) => arg !== '--solution');
+// `jobs 7 -- dead` reads like `npm run jobs -- dead`: the `--` is not the jobs CLI's.
+const rest = afterNumber[0] === '--' ? afterNumber.slice(1) : afterNumber;
 
 if (!name || !number || !PROCESSES.includes(name as ProcessName)) {
   console.error(`usage: npx tsx workshop/run.ts <${PROCESSES.join('|')}> <exercise number> [arguments for jobs]`);

@@ -1,13 +1,13 @@
 /**
  * waitUntil calls `check` every 25 ms until it returns a value other than
- * undefined/false, and returns that value. After timeoutMs it throws, naming
- * what it waited for.
+ * undefined, null or false, and returns that value. After timeoutMs it
+ * throws, naming what it waited for.
  */
-export async function waitUntil<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> {
+export async function waitUntil<T>(what: string, check: () => T | undefined | null | false | Promise<T | undefined | null | false>, timeoutMs = 10_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
-    if (value !== undefined && value !== false) return value;
+    if (value !== undefined && value !== null && value !== false) return value;
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(25);
   }
