@@ -67,7 +67,12 @@ export const EXERCISES: readonly Exercise[] = [
     summary: 'send_welcome through the mail service; throw to retry; a bad payload is dead at once',
     files: ['jobs/handlers.ts', 'jobs/mux.ts'],
     chapter: '4-handlers-one-function-per-task',
-    hints: [],
+    hints: [
+      'How does the worker know which function runs a `send_welcome` job? Look at the `mux.handle(...)` lines in `register(mux)`: which task is missing?',
+      '`this.deps.mailer.send()` returns a promise. What happens to the job if `sendWelcome` resolves before that promise rejects? And in `ServeMux.process`, which error class, already imported from `bullmq`, makes BullMQ skip the remaining attempts?',
+      'TODO(1): `mux.handle(\'send_welcome\', (p) => this.sendWelcome(p));` TODO(2): `await this.deps.mailer.send({ to, ...welcomeEmail({ name }) });`',
+      'TODO(3): `if (!handler) throw new UnrecoverableError(`no handler for task "${job.name}"`);` TODO(4): `const checked = checkPayload(task, job.data); if (!checked.ok) throw new UnrecoverableError(checked.reason);` then call `handler(checked.data, …)`.',
+    ],
   },
   {
     number: 4,
@@ -143,7 +148,12 @@ export const EXERCISES: readonly Exercise[] = [
     ownFiles: ['prediction.ts'],
     processes: ['worker', 'jobs'],
     chapter: '10-quick-check-storage-is-down',
-    hints: [],
+    hints: [
+      'TODO(1): guess first, then let the check correct you; each wrong answer fails with the right one and why. For the handler: of the errors `uploads.read()` can throw (the table in the README), which one could a retry fix?',
+      'Only `StorageUnavailableError` is a passing failure: throw it as it is. `ENOENT` (a missing file in a folder that is there) and `InvalidUploadNameError` never get better, and neither does a file sharp cannot read: those deserve `UnrecoverableError`.',
+      'TODO(2) and TODO(3), in `#readUpload`: `if (err instanceof InvalidUploadNameError || (err as NodeJS.ErrnoException).code === \'ENOENT\') { throw new UnrecoverableError(`upload "${name}" does not exist`); } throw err;` TODO(4): `throw new UnrecoverableError(`upload "${upload}" is not an image: ${(err as Error).message}`);`',
+      'TODO(1): `runsAtMost: 26` (the first run and 25 retries), `firstRetryAfterSeconds: [0.5, 1]`, `allRetriesTakeDays: [1.4, 2.9]`, `endsIn: \'failed\'`.',
+    ],
   },
   {
     number: 10,

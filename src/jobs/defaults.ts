@@ -27,7 +27,7 @@ export const DEFAULT_MAX_RETRY = 25;
  * Retry delays grow exponentially from RETRY_BASE_DELAY_MS (1 s, 2 s, 4 s, ...)
  * up to RETRY_MAX_DELAY_MS, and each is jittered so that a burst of failures
  * does not retry in lockstep: the 5th retry waits 8 to 16 s, the 15th 2.3 to
- * 4.6 h, and from the 16th on 3 to 6 h. All 25 retries span 1.5 to 3 days,
+ * 4.6 h, and from the 16th on 3 to 6 h. All 25 retries span 1.4 to 2.9 days,
  * long enough to outlast most outages. (asynq's own curve, n^4 seconds,
  * stretches over about 3 weeks.)
  */
