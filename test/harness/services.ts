@@ -23,9 +23,10 @@ export function services(): Services {
 
 /**
  * A BullMQ key prefix no other test file uses, so each file has its own
- * queues in the shared Redis: `t-<label>-<random>`.
+ * queues in the shared Redis: `t-<label>-<random>`. TEST_PREFIX_ROOT replaces
+ * the `t`, so that a run can find and delete its own keys afterwards.
  */
 export function uniquePrefix(label: string): string {
   const safe = label.replace(/[^A-Za-z0-9_-]+/g, '-');
-  return `t-${safe}-${randomBytes(4).toString('hex')}`;
+  return `${process.env.TEST_PREFIX_ROOT || 't'}-${safe}-${randomBytes(4).toString('hex')}`;
 }
