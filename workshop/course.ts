@@ -47,7 +47,7 @@ export function editedFiles(exercise: Exercise): string[] {
 
 /** runCommand is the exact command a README gives to run one of the app's processes with an exercise's files. */
 export function runCommand(process: ProcessName, exercise: Exercise): string {
-  return `npx tsx workshop/run.ts ${process} ${exercise.number}`;
+  return `node --import tsx workshop/run.ts ${process} ${exercise.number}`;
 }
 
 /** pad2 writes 3 as "03", as the folders do. */

@@ -23,7 +23,7 @@ export interface Exercise {
   files: string[];
   /** Files that only the exercise has (no src/ twin), such as a prediction to fill in. */
   ownFiles?: string[];
-  /** The processes its README runs with `npx tsx workshop/run.ts <process> <N>`. */
+  /** The processes its README runs with `node --import tsx workshop/run.ts <process> <N>`. */
   processes?: ProcessName[];
   /** The WORKSHOP.md heading anchor of the chapter it belongs to. */
   chapter: string;
@@ -82,7 +82,12 @@ export const EXERCISES: readonly Exercise[] = [
     files: ['cmd/worker.ts'],
     processes: ['worker'],
     chapter: '5-the-worker-process',
-    hints: [],
+    hints: [
+      'TODO(1): the lesson gives `asynq.NewServer` two settings, `Concurrency` and `Queues`. Where does `loadConfig()` keep `WORKER_CONCURRENCY`, and which queues does `{ default: 1 }` leave out?',
+      'TODO(2): `Handlers` takes its services in one object. Which fields does `HandlerDeps` in `src/jobs/handlers.ts` list, and which of them are already built above the mux?',
+      'TODO(3): on Ctrl-C, what has to stop first: the server, or the mailer and database its running jobs use? `onShutdown(log, stop)` from `./shutdown.ts` runs `stop` on SIGINT and SIGTERM, then exits 0.',
+      'TODO(1): `concurrency: config.worker.concurrency, queues: { critical: 6, default: 3, low: 1 },` TODO(2): `new Handlers({ mailer, uploads, users: new UserRepo(db), orders: new OrderRepo(db), digestTo: config.digestTo }).register(mux);` TODO(3): `onShutdown(log, async () => { await server.shutdown(); await client.close(); mailer.close(); db.close(); });`',
+    ],
   },
   {
     number: 5,
@@ -92,7 +97,12 @@ export const EXERCISES: readonly Exercise[] = [
     files: ['jobs/cron.ts', 'cmd/worker.ts'],
     processes: ['scheduler', 'worker', 'jobs'],
     chapter: '6-cron-and-the-double-fire-trap',
-    hints: [],
+    hints: [
+      'TODO(1): a cron pattern has five fields: minute, hour, day of the month, month, day of the week. What goes in the minute and hour fields for "every day at 2:00", and for "every hour, on the hour"?',
+      'TODO(2): two processes both call `register(\'0 * * * *\', \'cleanup_uploads\', {})`. With the id `${task}@${hostname()}:${process.pid}`, how many entries does Redis end up with? Which part of that id is the same in both processes?',
+      'TODO(3): `loadConfig()` turns `RUN_SCHEDULER=true` into `config.runScheduler`. Which two lines at the end of the worker should run only when it is true?',
+      'TODO(1): `await scheduler.register(\'0 2 * * *\', \'nightly_digest\', {}); await scheduler.register(\'0 * * * *\', \'cleanup_uploads\', {});` TODO(2): pass `task` itself as the first argument of `upsertJobScheduler` (and drop the `hostname` import). TODO(3): `if (config.runScheduler) { await registerCron(new Scheduler(client)); log.info(\'cron schedules registered (RUN_SCHEDULER=true)\'); }`',
+    ],
   },
   {
     number: 6,

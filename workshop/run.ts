@@ -1,9 +1,9 @@
 /**
  * Runs one of the app's processes with an exercise's files in place of src/'s:
  *
- *   npx tsx workshop/run.ts worker 4      your cmd/worker.ts, the rest from src/
- *   npx tsx workshop/run.ts api 10        the API with your route, task and handler
- *   npx tsx workshop/run.ts jobs 7 dead   `npm run jobs -- dead` with your Inspector
+ *   node --import tsx workshop/run.ts worker 4      your cmd/worker.ts, the rest from src/
+ *   node --import tsx workshop/run.ts api 10        the API with your route, task and handler
+ *   node --import tsx workshop/run.ts jobs 7 dead   `npm run jobs -- dead` with your Inspector
  *
  * It is the reference app's own entry point (src/cmd/<process>.ts), so what
  * you see is what the app does with your code. COURSE_TARGET=solutions (or
@@ -27,7 +27,7 @@ const [name, number, ...afterNumber] = args.filter((arg) => arg !== '--solution'
 const rest = afterNumber[0] === '--' ? afterNumber.slice(1) : afterNumber;
 
 if (!name || !number || !PROCESSES.includes(name as ProcessName)) {
-  console.error(`usage: npx tsx workshop/run.ts <${PROCESSES.join('|')}> <exercise number> [arguments for jobs]`);
+  console.error(`usage: node --import tsx workshop/run.ts <${PROCESSES.join('|')}> <exercise number> [arguments for jobs]`);
   process.exit(2);
 }
 

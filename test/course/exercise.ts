@@ -32,7 +32,7 @@ export function fileUnderCheck(relativePath: string): string {
 
 /**
  * startProcess runs one of the app's processes with the exercise's files, by
- * the exact command its README gives (`npx tsx workshop/run.ts worker 4`).
+ * the exact command its README gives (`node --import tsx workshop/run.ts worker 4`).
  * It runs in a process group of its own, as in a terminal: `interrupt()` is a
  * Ctrl-C. Its output is JSON log lines (no TTY). Stop it with stopAll() from
  * test/harness/process.ts.

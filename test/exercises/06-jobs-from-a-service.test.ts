@@ -235,7 +235,7 @@ describe('your API and worker, end to end', () => {
     await waitUntil('the relay to send the review request', () => db.prepare<[number], { sent: number | null }>('SELECT sent_at AS sent FROM outbox WHERE id = ?').get(row!.id)?.sent, 10_000);
 
     const show = startProcess('jobs', env, ['show', 'default', `outbox-${row!.id}`]);
-    explainOutput(show, 'npx tsx workshop/run.ts jobs 6 show default outbox-' + row!.id);
+    explainOutput(show, 'node --import tsx workshop/run.ts jobs 6 show default outbox-' + row!.id);
     expect((await show.exited).code, 'the jobs inspector should find the job').toBe(0);
     expect(show.output()).toMatch(/task\s+ask_for_review/);
     expect(show.output()).toMatch(/state\s+scheduled/);

@@ -238,7 +238,7 @@ describe('your API, worker and jobs CLI, end to end', () => {
   let baseUrl: string;
   const ids: string[] = [];
 
-  /** jobs runs `npx tsx workshop/run.ts jobs 7 <args>` and returns its exit code and output. */
+  /** jobs runs `node --import tsx workshop/run.ts jobs 7 <args>` and returns its exit code and output. */
   async function jobs(args: string[]) {
     const child = startProcess('jobs', env, args);
     const { code } = await child.exited;
@@ -280,8 +280,8 @@ describe('your API, worker and jobs CLI, end to end', () => {
     explainOutput(worker, 'your worker wrote');
 
     const [dead, show] = await Promise.all([jobs(['dead']), jobs(['show', 'default', ids[0]!])]);
-    explain('npx tsx workshop/run.ts jobs 7 dead printed', () => dead.output);
-    explain(`npx tsx workshop/run.ts jobs 7 show default ${ids[0]} printed`, () => show.output);
+    explain('node --import tsx workshop/run.ts jobs 7 dead printed', () => dead.output);
+    explain(`node --import tsx workshop/run.ts jobs 7 show default ${ids[0]} printed`, () => show.output);
     expect(dead.code, '`jobs 7 dead` should exit 0').toBe(0);
     for (const id of ids) {
       expect(dead.output, `\`jobs 7 dead\` should list job ${id} with its task, 1 attempt and the SMTP error`).toMatch(
@@ -323,7 +323,7 @@ describe('your API, worker and jobs CLI, end to end', () => {
     await worker.waitForOutput(/worker started/, 45_000);
 
     const requeue = await jobs(['requeue', 'default', ids[0]!]);
-    explain(`npx tsx workshop/run.ts jobs 7 requeue default ${ids[0]} printed`, () => requeue.output);
+    explain(`node --import tsx workshop/run.ts jobs 7 requeue default ${ids[0]} printed`, () => requeue.output);
     expect(requeue.code, '`jobs 7 requeue` should exit 0').toBe(0);
     expect(requeue.output).toContain(`re-queued job ${ids[0]} in default`);
     await inbox.waitFor((mail) => mail.to.includes(to(1)), 20_000);

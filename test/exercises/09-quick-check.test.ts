@@ -272,7 +272,7 @@ describe('your worker, with storage taken away under it', () => {
   });
   afterAll(() => stopAll());
 
-  /** jobs runs `npx tsx workshop/run.ts jobs 9 <args>` and returns what it printed. */
+  /** jobs runs `node --import tsx workshop/run.ts jobs 9 <args>` and returns what it printed. */
   async function jobs(...args: string[]): Promise<string> {
     const child = startProcess('jobs', env, args);
     const { code } = await child.exited;

@@ -43,10 +43,12 @@ export function spawnScript(scriptPath: string, env: Record<string, string>, lab
 /**
  * Runs a shell command from the project root as a terminal would: in a
  * process group of its own, so kill('SIGINT') is a Ctrl-C that reaches every
- * process of the command (npx, tsx and node). Env and output as spawnScript.
+ * process of the command. The shell execs the command, as an interactive
+ * shell runs a foreground job: no shell stays between it and the signal, and
+ * its exit code is the command's. Env and output as spawnScript.
  */
 export function spawnCommand(command: string, env: Record<string, string>, label: string): ChildScript {
-  const child = spawn(command, {
+  const child = spawn(`exec ${command}`, {
     cwd: ROOT,
     shell: true,
     detached: true,

@@ -1,0 +1,61 @@
+import { hostname } from 'node:os';
+import { DEFAULT_QUEUE, type QueueName } from './defaults.ts';
+import { InvalidPayloadError, type JobsClient } from './client.ts';
+import { checkPayload, type Payload, type TaskName } from './tasks.ts';
+
+/** ScheduledTask is one cron entry as stored in Redis. */
+export interface ScheduledTask {
+  id: string;
+  pattern: string;
+  task: string;
+  next: Date | undefined;
+}
+
+/**
+ * Scheduler puts tasks on a cron schedule: the lesson's asynq.Scheduler, built on
+ * BullMQ job schedulers. Each entry is stored in Redis under a fixed id (the task
+ * name), and every tick becomes one job whose id is made of that id and the
+ * tick's time. So registering the same entry from two processes changes
+ * nothing, and two schedulers cannot enqueue the same tick twice.
+ */
+export class Scheduler {
+  constructor(private readonly client: JobsClient) {}
+
+  /** register enqueues `task` on every tick of a cron pattern (seconds field optional). */
+  async register<T extends TaskName>(pattern: string, task: T, payload: Payload<T>, opts: { queue?: QueueName } = {}): Promise<void> {
+    const checked = checkPayload(task, payload);
+    if (!checked.ok) throw new InvalidPayloadError(checked.reason);
+    // 🐨 TODO(2): The first argument of upsertJobScheduler is the entry's id in
+    //    Redis. This one is made per process, host name and pid, as if each
+    //    scheduler should sign its own entry. But then two scheduler processes
+    //    store two entries for the same task, each enqueues its own job on every
+    //    tick, and the nightly digest goes out twice: the lesson's double fire.
+    //    Give the entry an id that is the same in every process, so that a second
+    //    register() updates the one entry instead of adding another.
+    // 💰 Which name does every process agree on? Read the doc comment above.
+    //    (The hostname import at the top is then no longer needed.)
+    // 📜 https://docs.bullmq.io/guide/job-schedulers
+    await this.client.queue(opts.queue ?? DEFAULT_QUEUE).upsertJobScheduler(
+      `${task}@${hostname()}:${process.pid}`,
+      { pattern },
+      { name: task, data: checked.data, opts: this.client.jobOptions() },
+    );
+  }
+
+  /** list returns the registered entries of a queue with their next run. */
+  async list(queue: QueueName = DEFAULT_QUEUE): Promise<ScheduledTask[]> {
+    const schedulers = await this.client.queue(queue).getJobSchedulers();
+    return schedulers.map((s) => ({ id: s.key, pattern: s.pattern ?? '', task: s.name, next: s.next ? new Date(s.next) : undefined }));
+  }
+}
+
+/** registerCron is the app's cron table, like the lesson's RegisterCron. */
+export async function registerCron(scheduler: Scheduler): Promise<void> {
+  // 🐨 TODO(1): The cron table is empty. Register the lesson's two entries,
+  //    each with an empty payload ({}):
+  //    - nightly_digest, every day at 2 am;
+  //    - cleanup_uploads, every hour, on the hour.
+  // 💰 await scheduler.register(pattern, task, payload). The pattern is
+  //    standard cron: minute, hour, day of month, month, day of week.
+  // 📜 https://crontab.guru
+}
