@@ -186,7 +186,7 @@ export const EXERCISES: readonly Exercise[] = [
     title: 'Beyond the lesson: the outbox',
     summary: 'an order whose jobs survive a Redis outage, sent exactly once when it is back',
     files: ['jobs/outbox.ts'],
-    processes: ['api', 'worker'],
+    processes: ['api', 'worker', 'jobs'],
     chapter: '12-beyond-the-lesson-the-outbox',
     hints: [
       'A row already knows when it falls due: `row.runAt`, in epoch ms, and `now()` tells the time. How long is left between the two, and what if the row is already overdue?',

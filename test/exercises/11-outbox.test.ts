@@ -274,6 +274,7 @@ describe('your API and worker, through a Redis outage', () => {
   let worker: ChildScript;
   let baseUrl: string;
   let db: Db;
+  let env: Record<string, string>;
 
   beforeAll(async () => {
     // A Redis of this story's own, to stop and start.
@@ -283,7 +284,7 @@ describe('your API and worker, through a Redis outage', () => {
     db = prepareDatabase(databasePath);
     const port = await freePort();
     baseUrl = `http://127.0.0.1:${port}`;
-    const env = {
+    env = {
       PORT: String(port),
       REDIS_URL: redis.url,
       SMTP_URL: services().smtpUrl,
@@ -346,5 +347,14 @@ describe('your API and worker, through a Redis outage', () => {
     const receipts = await receiptsOf(id);
     expect(receipts, 'the receipt should arrive exactly once').toHaveLength(1);
     expect(receipts[0]!.to).toEqual(['grace@example.test']);
+
+    // The review request went out after the outage, yet it is due 7 days after the order.
+    const review = rowsOf(db, id).find((row) => row.task === 'ask_for_review');
+    expect(review, 'the order should have written an ask_for_review row').toBeDefined();
+    const show = startProcess('jobs', env, ['show', 'default', `outbox-${review!.id}`]);
+    explainOutput(show, `node --import tsx workshop/run.ts jobs 11 show default outbox-${review!.id}`);
+    expect((await show.exited).code, 'the jobs inspector should find the review request').toBe(0);
+    expect(show.output()).toMatch(/task\s+ask_for_review/);
+    expect(show.output(), 'it should still be due about a week from now').toMatch(/\(in 6d 23h|\(in 7d/);
   });
 });
