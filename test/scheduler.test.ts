@@ -38,6 +38,34 @@ describe('single scheduler', () => {
   });
 });
 
+describe('Scheduler.register, again', () => {
+  const bed = jobsTestbed('register-again');
+  afterAll(() => bed.cleanup());
+
+  it('leaves a tick that is due, and that no worker has taken yet, in its queue', async () => {
+    const scheduler = new Scheduler(bed.client);
+    await scheduler.register('* * * * * *', 'cleanup_uploads', {});
+    const [entry] = await scheduler.list();
+    const due = entry!.next!.getTime();
+    // No worker runs: the tick falls due and waits for one, as during a deploy.
+    await sleep(Math.max(0, due - Date.now()) + 300);
+
+    // The scheduler process registers its table again (it does every minute).
+    await scheduler.register('* * * * * *', 'cleanup_uploads', {});
+
+    const tick = await bed.client.queue('default').getJob(`repeat:cleanup_uploads:${due}`);
+    expect(tick, `the tick due at ${new Date(due).toISOString()} should still wait for a worker`).toBeDefined();
+  });
+
+  it('changes the entry when the pattern changes', async () => {
+    const scheduler = new Scheduler(bed.client);
+    await scheduler.register('0 * * * *', 'nightly_digest', {});
+    await scheduler.register('0 3 * * *', 'nightly_digest', {});
+    const entries = (await scheduler.list()).filter((e) => e.task === 'nightly_digest');
+    expect(entries.map((e) => e.pattern)).toEqual(['0 3 * * *']);
+  });
+});
+
 describe('RUN_SCHEDULER', () => {
   const bed = jobsTestbed('run-scheduler');
   afterAll(() => bed.cleanup());

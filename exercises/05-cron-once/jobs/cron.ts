@@ -1,4 +1,6 @@
 import { hostname } from 'node:os';
+import { isDeepStrictEqual } from 'node:util';
+import type { JobSchedulerJson, JobsOptions } from 'bullmq';
 import { DEFAULT_QUEUE, type QueueName } from './defaults.ts';
 import { InvalidPayloadError, type JobsClient } from './client.ts';
 import { checkPayload, type Payload, type TaskName } from './tasks.ts';
@@ -17,6 +19,11 @@ export interface ScheduledTask {
  * name), and every tick becomes one job whose id is made of that id and the
  * tick's time. So registering the same entry from two processes changes
  * nothing, and two schedulers cannot enqueue the same tick twice.
+ *
+ * Registering an entry that Redis already holds, unchanged, does nothing at
+ * all: BullMQ's upsert would replace the entry's pending tick with the next
+ * one, and a tick that is due but not taken yet (every worker busy, or down
+ * for a deploy) would be lost.
  */
 export class Scheduler {
   constructor(private readonly client: JobsClient) {}
@@ -25,21 +32,21 @@ export class Scheduler {
   async register<T extends TaskName>(pattern: string, task: T, payload: Payload<T>, opts: { queue?: QueueName } = {}): Promise<void> {
     const checked = checkPayload(task, payload);
     if (!checked.ok) throw new InvalidPayloadError(checked.reason);
-    // 🐨 TODO(2): The first argument of upsertJobScheduler is the entry's id in
-    //    Redis. This one is made per process, host name and pid, as if each
-    //    scheduler should sign its own entry. But then two scheduler processes
-    //    store two entries for the same task, each enqueues its own job on every
-    //    tick, and the nightly digest goes out twice: the lesson's double fire.
-    //    Give the entry an id that is the same in every process, so that a second
-    //    register() updates the one entry instead of adding another.
+    // 🐨 TODO(2): This is the entry's id in Redis, and it is made per process,
+    //    host name and pid, as if each scheduler should sign its own entry. But
+    //    then two scheduler processes store two entries for the same task, each
+    //    enqueues its own job on every tick, and the nightly digest goes out
+    //    twice: the lesson's double fire. Give the entry an id that is the same
+    //    in every process, so that a second register() finds the one entry
+    //    instead of adding another.
     // 💰 Which name does every process agree on? Read the doc comment above.
     //    (The hostname import at the top is then no longer needed.)
     // 📜 https://docs.bullmq.io/guide/job-schedulers
-    await this.client.queue(opts.queue ?? DEFAULT_QUEUE).upsertJobScheduler(
-      `${task}@${hostname()}:${process.pid}`,
-      { pattern },
-      { name: task, data: checked.data, opts: this.client.jobOptions() },
-    );
+    const id = `${task}@${hostname()}:${process.pid}`;
+    const queue = this.client.queue(opts.queue ?? DEFAULT_QUEUE);
+    const jobOpts = this.client.jobOptions();
+    if (isUnchanged(await queue.getJobScheduler(id), pattern, checked.data, jobOpts)) return;
+    await queue.upsertJobScheduler(id, { pattern }, { name: task, data: checked.data, opts: jobOpts });
   }
 
   /** list returns the registered entries of a queue with their next run. */
@@ -58,4 +65,12 @@ export async function registerCron(scheduler: Scheduler): Promise<void> {
   // 💰 await scheduler.register(pattern, task, payload). The pattern is
   //    standard cron: minute, hour, day of month, month, day of week.
   // 📜 https://crontab.guru
+}
+
+/** isUnchanged tells whether a stored entry already has this pattern, payload and retry policy. */
+function isUnchanged(entry: JobSchedulerJson | undefined, pattern: string, data: object, opts: JobsOptions): boolean {
+  if (!entry || entry.pattern !== pattern) return false;
+  // BullMQ leaves an empty payload out of the stored template.
+  const stored = entry.template ?? {};
+  return isDeepStrictEqual(stored.data ?? {}, data) && stored.opts?.attempts === opts.attempts;
 }
