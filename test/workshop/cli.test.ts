@@ -51,6 +51,19 @@ describe('npm run exercise N, without a terminal', () => {
     expect(JSON.parse(readFileSync(progress, 'utf8')).solved).toHaveProperty('02-enqueue-later');
   });
 
+  it("passes once the solution's files are copied over the starter's", async () => {
+    const file = join(ROOT, 'exercises', '01-enqueue-now', 'jobs', 'client.ts');
+    const starter = readFileSync(file);
+    writeFileSync(file, readFileSync(join(ROOT, 'solutions', '01-enqueue-now', 'jobs', 'client.ts')));
+    try {
+      const { code, output } = await cli(['exercise', '1']);
+      expect(code, output).toBe(0);
+      expect(output).toMatch(/✓ all 5 checks pass/);
+    } finally {
+      writeFileSync(file, starter);
+    }
+  });
+
   it('says which numbers exist when the exercise does not', async () => {
     const { code, output } = await cli(['exercise', '42']);
     expect(code).toBe(2);
