@@ -27,7 +27,8 @@ export default defineConfig({
           root: ROOT,
           include: [`test/exercises/${exercise.slug}.test.ts`],
           provide: { course: { number: exercise.number, target, dir } },
-          testTimeout: 30_000,
+          // An end-to-end check may start the learner's processes itself (afterEarlierChecks).
+          testTimeout: 120_000,
           hookTimeout: 60_000,
         },
       };

@@ -1,6 +1,6 @@
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { inject } from 'vitest';
+import { afterEach, inject } from 'vitest';
 import { findExercise, runCommand, type Target } from '../../workshop/course.ts';
 import type { Exercise, ProcessName } from '../../workshop/manifest.ts';
 import { spawnCommand, type ChildScript } from '../harness/process.ts';
@@ -43,4 +43,32 @@ export function startProcess(name: ProcessName, env: Record<string, string>, arg
   // course:check reads this list to prove that every README command was run.
   if (process.env.COURSE_RECORD) appendFileSync(process.env.COURSE_RECORD, `${JSON.stringify({ exercise: exercise.number, process: name })}\n`);
   return spawnCommand(command, { ...env, COURSE_TARGET: exercise.target }, `${name} (exercise ${exercise.number})`);
+}
+
+/** NOT_RUN_YET starts the message of an end-to-end check that waits for the checks above it. */
+export const NOT_RUN_YET = 'Not run yet';
+
+// The checks of this suite file that failed so far, in order. Registered when
+// the suite imports this module, so the hook covers the whole file.
+const failedSoFar: string[] = [];
+afterEach(({ task }) => {
+  if (task.result?.state === 'fail') failedSoFar.push(task.name);
+});
+
+/**
+ * afterEarlierChecks wraps the start of a suite's end-to-end part: your real
+ * API and worker processes, say. Each end-to-end test awaits what it returns.
+ * The processes start the first time a test asks, and only once every check
+ * that ran before has passed: until then the test fails at once, naming the
+ * first check to fix. So a re-run on save, while the first TODOs are still
+ * open, does not boot processes that cannot pass yet, and stays quick.
+ */
+export function afterEarlierChecks<T>(start: () => Promise<T>): () => Promise<T> {
+  let started: Promise<T> | undefined;
+  return () => {
+    if (!started && failedSoFar.length > 0) {
+      return Promise.reject(new Error(`${NOT_RUN_YET}: this check runs your processes once the checks above it pass. First: "${failedSoFar[0]}"`));
+    }
+    return (started ??= start());
+  };
 }

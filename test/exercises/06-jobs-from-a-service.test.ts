@@ -12,7 +12,7 @@ import { freePort } from '../../src/dev/free-port.ts';
 import { QUEUES } from '../../src/jobs/defaults.ts';
 import { REVIEW_REQUEST_DELAY_MS } from '../../src/services/orders.ts';
 import { explain, explainInbox, explainOutput } from '../course/evidence.ts';
-import { startProcess } from '../course/exercise.ts';
+import { afterEarlierChecks, startProcess } from '../course/exercise.ts';
 import { createInbox } from '../harness/inbox.ts';
 import { stopAll, type ChildScript } from '../harness/process.ts';
 import { services, uniquePrefix } from '../harness/services.ts';
@@ -154,7 +154,8 @@ describe('your API and worker, end to end', () => {
   let db: Db;
   let env: Record<string, string>;
 
-  beforeAll(async () => {
+  // Your processes start once the checks above pass (see afterEarlierChecks).
+  const endToEnd = afterEarlierChecks(async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ex06-'));
     const databasePath = join(dir, 'shop.db');
     db = prepareDatabase(databasePath);
@@ -196,6 +197,7 @@ describe('your API and worker, end to end', () => {
   }
 
   it('POST /api/orders answers 201, and the receipt for that order reaches the inbox (TODO 1)', async () => {
+    await endToEnd();
     explainOutput(worker, 'your worker wrote');
     explainOutput(api, 'your API wrote');
     explainInbox(inbox, (mail) => mail.to.includes('ada@example.test'));
@@ -209,6 +211,7 @@ describe('your API and worker, end to end', () => {
   });
 
   it('the worker takes the order off the stock (TODO 2)', async () => {
+    await endToEnd();
     explainOutput(worker, 'your worker wrote');
     const stock = () => db.prepare<[], { stock: number }>("SELECT stock FROM products WHERE sku = 'tee'").get()!.stock;
     const before = stock();
@@ -226,6 +229,7 @@ describe('your API and worker, end to end', () => {
   });
 
   it('the review request waits in Redis, due 7 days after the order: the jobs inspector shows it (TODO 3)', async () => {
+    await endToEnd();
     const order = await postOrder({ user_id: 1, sku: 'sticker', quantity: 1 });
     const row = db
       .prepare<[number], { id: number }>("SELECT id FROM outbox WHERE task = 'ask_for_review' AND json_extract(payload, '$.order_id') = ?")

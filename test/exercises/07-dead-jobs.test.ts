@@ -10,7 +10,7 @@ import type { QueueName } from '../../src/jobs/defaults.ts';
 import { Inspector } from '../../src/jobs/inspector.ts';
 import { ServeMux } from '../../src/jobs/mux.ts';
 import { explain, explainInbox, explainJob, explainLog, explainOutput } from '../course/evidence.ts';
-import { startProcess } from '../course/exercise.ts';
+import { afterEarlierChecks, startProcess } from '../course/exercise.ts';
 import { captureLog } from '../course/log.ts';
 import { createInbox } from '../harness/inbox.ts';
 import { stopAll, type ChildScript } from '../harness/process.ts';
@@ -245,7 +245,8 @@ describe('your API, worker and jobs CLI, end to end', () => {
     return { code, output: child.output() };
   }
 
-  beforeAll(async () => {
+  // Your processes start once the checks above pass (see afterEarlierChecks).
+  const endToEnd = afterEarlierChecks(async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ex07-'));
     const port = await freePort();
     baseUrl = `http://127.0.0.1:${port}`;
@@ -273,10 +274,11 @@ describe('your API, worker and jobs CLI, end to end', () => {
       ids.push(id);
     }
     for (const id of ids) await worker.waitForOutput(new RegExp(`"job":"${id}".*job dead after 1 of 1 attempts`), 30_000);
-  }, 120_000);
+  });
   afterAll(() => stopAll());
 
   it('`jobs 7 dead` lists the emails your worker could not send, and `show` reads one: payload and error (TODO 1, 2)', async () => {
+    await endToEnd();
     explainOutput(worker, 'your worker wrote');
 
     const [dead, show] = await Promise.all([jobs(['dead']), jobs(['show', 'default', ids[0]!])]);
@@ -296,6 +298,7 @@ describe('your API, worker and jobs CLI, end to end', () => {
   }, E2E_TIMEOUT_MS);
 
   it("your API asks for ADMIN_USER's login, and its Failed tab shows the other email's payload and error (TODO 5)", async () => {
+    await endToEnd();
     explainOutput(api, 'your API wrote');
     const get = (path: string, headers: Record<string, string> = {}) => fetch(`${baseUrl}${PAGE}${path}`, { headers });
 
@@ -313,6 +316,7 @@ describe('your API, worker and jobs CLI, end to end', () => {
   }, E2E_TIMEOUT_MS);
 
   it('with the mail server back, `jobs 7 requeue` and the page\'s Retry send both emails (TODO 3)', async () => {
+    await endToEnd();
     explainInbox(inbox, (mail) => mail.to.some((address) => address.startsWith(`ex07-${tag}-`)));
 
     // Fix the cause: Ctrl-C the worker, start it again with the real mail server.

@@ -21,7 +21,7 @@ import { checkPayload } from '../../src/jobs/tasks.ts';
 import { createSmtpMailer } from '../../src/mail/mailer.ts';
 import { Uploads } from '../../src/storage/uploads.ts';
 import { explain, explainJob, explainLog, explainOutput } from '../course/evidence.ts';
-import { startProcess } from '../course/exercise.ts';
+import { afterEarlierChecks, startProcess } from '../course/exercise.ts';
 import { captureLog } from '../course/log.ts';
 import { stopAll, type ChildScript } from '../harness/process.ts';
 import { services, uniquePrefix } from '../harness/services.ts';
@@ -228,7 +228,8 @@ describe('your API and worker, end to end', () => {
   let baseUrl: string;
   let uploadsDir: string;
 
-  beforeAll(async () => {
+  // Your processes start once the checks above pass (see afterEarlierChecks).
+  const endToEnd = afterEarlierChecks(async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ex08-'));
     const databasePath = join(dir, 'shop.db');
     prepareDatabase(databasePath).close();
@@ -268,6 +269,7 @@ describe('your API and worker, end to end', () => {
   }
 
   it('an order, then its invoice: your worker runs the job on the low queue and writes the file (TODO 1, 2, 3)', async () => {
+    await endToEnd();
     explainOutput(worker, 'your worker wrote');
     explainOutput(api, 'your API wrote');
     explain('the uploads folder of your worker', () => (existsSync(uploadsDir) ? readdirSync(uploadsDir).join(', ') || '(empty)' : '(missing)'));
@@ -294,6 +296,7 @@ describe('your API and worker, end to end', () => {
   });
 
   it('the worker started with WORKER_CONCURRENCY=20 says "concurrency":20 in its "worker started" line (TODO 4)', async () => {
+    await endToEnd();
     explainOutput(worker, 'your worker wrote');
     const line = await worker.waitForOutput(/^.*"msg":"worker started"[^\n]*\n/m, 5_000);
     const { concurrency } = JSON.parse(line) as { concurrency: number };

@@ -19,7 +19,7 @@ import type { Mailer } from '../../src/mail/mailer.ts';
 import { Uploads } from '../../src/storage/uploads.ts';
 import type { JobState, Prediction, Range } from '../../solutions/09-quick-check/prediction.ts';
 import { explain, explainJob, explainLog, explainOutput } from '../course/evidence.ts';
-import { fileUnderCheck, startProcess } from '../course/exercise.ts';
+import { afterEarlierChecks, fileUnderCheck, startProcess } from '../course/exercise.ts';
 import { captureLog, formatLogLines } from '../course/log.ts';
 import { stopAll, type ChildScript } from '../harness/process.ts';
 import { services, uniquePrefix } from '../harness/services.ts';
@@ -264,7 +264,8 @@ describe('your worker, with storage taken away under it', () => {
   };
   let worker: ChildScript;
 
-  beforeAll(async () => {
+  // Your processes start once the checks above pass (see afterEarlierChecks).
+  const endToEnd = afterEarlierChecks(async () => {
     mkdirSync(uploadsDir, { recursive: true });
     writeFileSync(join(uploadsDir, 'sample.png'), await readFile(SAMPLE_PNG));
     worker = startProcess('worker', env);
@@ -296,6 +297,7 @@ describe('your worker, with storage taken away under it', () => {
   }
 
   it('retries the resize while the uploads folder is away, and finishes it once it is back (TODO 2)', { timeout: 90_000 }, async () => {
+    await endToEnd();
     explainOutput(worker, 'your worker wrote');
 
     renameSync(uploadsDir, join(root, 'uploads.off')); // mv uploads uploads.off
@@ -320,6 +322,7 @@ describe('your worker, with storage taken away under it', () => {
   });
 
   it('kills the resize of a file that does not exist at once: `jobs dead` lists it (TODO 3)', { timeout: 60_000 }, async () => {
+    await endToEnd();
     explainOutput(worker, 'your worker wrote');
 
     const id = await enqueueResize('ghost.png');

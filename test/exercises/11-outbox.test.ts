@@ -14,7 +14,7 @@ import { QUEUES } from '../../src/jobs/defaults.ts';
 import { OutboxRelay, OutboxWriter } from '../../src/jobs/outbox.ts';
 import { REVIEW_REQUEST_DELAY_MS } from '../../src/services/orders.ts';
 import { explain, explainInbox, explainLog, explainOutput } from '../course/evidence.ts';
-import { startProcess } from '../course/exercise.ts';
+import { afterEarlierChecks, startProcess } from '../course/exercise.ts';
 import { captureLog, formatLogLines, type LogCapture } from '../course/log.ts';
 import { createInbox } from '../harness/inbox.ts';
 import { stopAll, type ChildScript } from '../harness/process.ts';
@@ -276,7 +276,8 @@ describe('your API and worker, through a Redis outage', () => {
   let db: Db;
   let env: Record<string, string>;
 
-  beforeAll(async () => {
+  // Your processes start once the checks above pass (see afterEarlierChecks).
+  const endToEnd = afterEarlierChecks(async () => {
     // A Redis of this story's own, to stop and start.
     redis = await startRedisServer();
     const dir = mkdtempSync(join(tmpdir(), 'ex11-'));
@@ -316,6 +317,7 @@ describe('your API and worker, through a Redis outage', () => {
   const receiptsOf = async (orderId: number) => (await inbox.list()).filter((m) => m.subject === `Your receipt for order #${orderId}`);
 
   it('an order, then stop Redis, another order, start Redis: its receipt arrives, once (TODO 3)', async () => {
+    await endToEnd();
     // While Redis is down the worker logs a reconnect error every second: show only its jobs.
     explain('the jobs your worker ran', () => {
       const lines = worker.output().split('\n').filter((line) => line.includes('"job":'));

@@ -4,6 +4,9 @@ import { EXERCISES, type Exercise } from '../manifest.ts';
 import { bold, colour, cyan, dim, green, indent, red, yellow } from './style.ts';
 import { passed, type Failure, type Verdict } from './verdict.ts';
 
+/** NOT_RUN_YET begins the message of an end-to-end check that waits for the ones above it (test/course/exercise.ts). */
+const NOT_RUN_YET = 'Not run yet';
+
 const TODO_NOT_DONE = /^TODO\((\d+)\) is not done yet:?\s*(.*)/;
 
 /** renderVerdict is the verdict as the learner reads it: this exercise only, failures first explained. */
@@ -38,6 +41,7 @@ export function renderVerdict(verdict: Verdict, opts: { hintsSeen: number; targe
   }
 
   const todosShown = new Set<string>();
+  let waitingShown = false;
   for (const test of verdict.tests) {
     if (test.state === 'passed') {
       out.push(`${green('✓')} ${test.name}`);
@@ -52,6 +56,13 @@ export function renderVerdict(verdict: Verdict, opts: { hintsSeen: number; targe
       out.push(indent(yellow(`TODO(${todo[1]}) is not done yet${first && todo[2] ? `: ${todo[2]}` : ''}`), '    '));
       const where = test.failures[0]?.frames.find((frame) => !frame.startsWith('checked at'));
       if (first && where) out.push(indent(dim(`at ${where}`), '    '));
+      continue;
+    }
+    // An end-to-end check that waits for the checks above it: say why once, then briefly.
+    const waiting = test.failures.find((f) => f.message.startsWith(NOT_RUN_YET));
+    if (waiting) {
+      out.push(indent(dim(waitingShown ? `${NOT_RUN_YET}, as above.` : waiting.message), '    '));
+      waitingShown = true;
       continue;
     }
     for (const failure of test.failures) out.push(renderFailure(failure));

@@ -4,7 +4,7 @@ import { createVitest, type Vitest } from 'vitest/node';
 import { editedFiles, exerciseDir, ROOT, type Target } from '../course.ts';
 import type { Exercise } from '../manifest.ts';
 import type { Services } from '../../test/harness/services.ts';
-import { TypeChecker } from './typecheck.ts';
+import { TypeCheckThread } from './typecheck-client.ts';
 import type { Failure, TestOutcome, Verdict } from './verdict.ts';
 
 /**
@@ -13,20 +13,46 @@ import type { Failure, TestOutcome, Verdict } from './verdict.ts';
  * Vitest and TypeScript warm between runs, so a re-run after a save is quick.
  */
 export class CourseRunner {
-  #vitest: Vitest | undefined;
-  readonly #checkers = new Map<string, TypeChecker>();
+  #vitest: Promise<Vitest> | undefined;
+  #types: TypeCheckThread | undefined;
   #collected: TestModule[] = [];
 
-  constructor(
-    private readonly services: Services,
-    private readonly target: Target = 'exercises',
-  ) {}
+  constructor(private readonly target: Target = 'exercises') {}
+
+  /** useServices says where Redis and the mail catcher are. Call it before the first run. */
+  useServices(services: Services): void {
+    // Read by the global setup (workshop/check/global-setup.ts) when the first run starts.
+    process.env.COURSE_SERVICES = JSON.stringify(services);
+  }
+
+  /**
+   * warmUp starts Vitest and TypeScript for an exercise before its first run,
+   * so that their start-up overlaps with whatever the caller does meanwhile.
+   */
+  warmUp(exercise: Exercise): void {
+    void this.#start().catch(() => {});
+    void this.#typeCheck(exercise).catch(() => {});
+  }
 
   async run(exercise: Exercise): Promise<Verdict> {
     const started = Date.now();
+    // The tests and the type check run side by side: the type check in a thread, the tests in a fork.
+    const [tests, typeProblems] = await Promise.all([this.#runTests(exercise), this.#typeCheck(exercise)]);
+    return { exercise, typeProblems, ...tests, durationMs: Date.now() - started };
+  }
+
+  async close(): Promise<void> {
+    await this.#types?.close();
+    this.#types = undefined;
+    const vitest = await this.#vitest?.catch(() => undefined);
+    await vitest?.close();
+    this.#vitest = undefined;
+  }
+
+  async #runTests(exercise: Exercise): Promise<Pick<Verdict, 'tests' | 'errors'>> {
     const vitest = await this.#start();
     const project = vitest.getProjectByName(exercise.slug);
-    const files = editedFiles(exercise).map((file) => join(exerciseDir(exercise, this.target), file));
+    const files = this.#files(exercise);
     // The learner just saved: make Vitest read their files again.
     for (const file of files) vitest.invalidateFile(file);
 
@@ -39,37 +65,30 @@ export class CourseRunner {
       errors.push(...module.errors().map((error) => toFailure(error, files)));
       for (const test of module.children.allTests()) tests.push(toOutcome(test, files));
     }
-
-    const typeProblems = this.#checker(files).check();
-    return { exercise, typeProblems, tests, errors, durationMs: Date.now() - started };
+    return { tests, errors };
   }
 
-  async close(): Promise<void> {
-    await this.#vitest?.close();
-    this.#vitest = undefined;
+  #typeCheck(exercise: Exercise) {
+    this.#types ??= new TypeCheckThread();
+    return this.#types.check(this.#files(exercise));
   }
 
-  async #start(): Promise<Vitest> {
+  #files(exercise: Exercise): string[] {
+    return editedFiles(exercise).map((file) => join(exerciseDir(exercise, this.target), file));
+  }
+
+  #start(): Promise<Vitest> {
     if (this.#vitest) return this.#vitest;
-    // Read by workshop/vitest.config.ts and its global setup.
+    // Read by workshop/vitest.config.ts.
     process.env.COURSE_TARGET = this.target;
-    process.env.COURSE_SERVICES = JSON.stringify(this.services);
     const collect = { onTestRunEnd: (modules: ReadonlyArray<TestModule>) => void (this.#collected = [...modules]) };
-    this.#vitest = await createVitest('test', {
+    return (this.#vitest = createVitest('test', {
       config: join(ROOT, 'workshop', 'vitest.config.ts'),
       watch: false,
       reporters: [collect],
       // The verdict shows what matters; the tests' own console output would only clutter it.
       silent: true,
-    });
-    return this.#vitest;
-  }
-
-  #checker(files: string[]): TypeChecker {
-    const key = files.join('\0');
-    let checker = this.#checkers.get(key);
-    if (!checker) this.#checkers.set(key, (checker = new TypeChecker(files)));
-    return checker;
+    }));
   }
 }
 

@@ -19,9 +19,19 @@ export class Session {
     readonly target: Target,
   ) {}
 
-  static async open(target: Target = 'exercises'): Promise<Session> {
-    const services = await ensureServices();
-    return new Session(services, new CourseRunner(services.services, target), new Progress(), target);
+  /** open finds or starts the services. Given the first exercise, it warms Vitest and TypeScript up meanwhile. */
+  static async open(target: Target = 'exercises', first?: Exercise): Promise<Session> {
+    const runner = new CourseRunner(target);
+    if (first) runner.warmUp(first);
+    let services: CourseServices;
+    try {
+      services = await ensureServices();
+    } catch (err) {
+      await runner.close();
+      throw err;
+    }
+    runner.useServices(services.services);
+    return new Session(services, runner, new Progress(), target);
   }
 
   /** check runs an exercise's check, records a pass, and returns the verdict and its text. */
