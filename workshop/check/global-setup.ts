@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { TestProject } from 'vitest/node';
-import harnessSetup from '../../test/harness/global-setup.ts';
 import type { Services } from '../../test/harness/services.ts';
 
 /**
@@ -14,7 +13,11 @@ import type { Services } from '../../test/harness/services.ts';
  */
 export default async function setup(project: TestProject): Promise<(() => Promise<void>) | void> {
   const given = process.env.COURSE_SERVICES;
-  if (!given) return harnessSetup(project);
+  if (!given) {
+    // Loaded only here: the harness brings MailDev and testcontainers, which a check with given services never needs.
+    const { default: harnessSetup } = await import('../../test/harness/global-setup.ts');
+    return harnessSetup(project);
+  }
   const services = JSON.parse(given) as Services;
   project.provide('services', services);
   // Read by uniquePrefix() in test/harness/services.ts, in this process and the test workers.

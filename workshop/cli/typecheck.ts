@@ -1,7 +1,12 @@
 import { statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
-import ts from 'typescript';
+import type * as TypeScript from 'typescript';
 import { ROOT } from '../course.ts';
+
+// require(), not import: the ESM loader would first scan TypeScript's 9 MB
+// CommonJS file for its exports, which costs most of a second on every start.
+const ts = createRequire(import.meta.url)('typescript') as typeof TypeScript;
 
 /** TypeProblem is one type error in a learner's file, ready to print. */
 export interface TypeProblem {
@@ -19,14 +24,14 @@ export interface TypeProblem {
  * save takes a fraction of the first check.
  */
 export class TypeChecker {
-  readonly #service: ts.LanguageService;
+  readonly #service: TypeScript.LanguageService;
   readonly #files: string[];
 
   constructor(files: string[]) {
     this.#files = files;
     const configFile = ts.readConfigFile(join(ROOT, 'tsconfig.json'), ts.sys.readFile);
     const { options } = ts.parseJsonConfigFileContent(configFile.config, ts.sys, ROOT);
-    const host: ts.LanguageServiceHost = {
+    const host: TypeScript.LanguageServiceHost = {
       getScriptFileNames: () => this.#files,
       getScriptVersion: (file) => modifiedAt(file),
       getScriptSnapshot: (file) => {
@@ -54,7 +59,7 @@ export class TypeChecker {
   }
 }
 
-function toProblem(diagnostic: ts.Diagnostic): TypeProblem {
+function toProblem(diagnostic: TypeScript.Diagnostic): TypeProblem {
   const message = ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n');
   const file = diagnostic.file;
   if (!file || diagnostic.start === undefined) return { where: '', message, excerpt: '' };
