@@ -11,6 +11,8 @@ const TODO_NOT_DONE = /^TODO\((\d+)\) is not done yet:?\s*(.*)/;
 
 /** renderVerdict is the verdict as the learner reads it: this exercise only, failures first explained. */
 export function renderVerdict(verdict: Verdict, opts: { hintsSeen: number; target?: Target; interactive?: boolean }): string {
+  // On a watch screen only the first failing check is shown in full, so that the screen holds the whole verdict.
+  let detailed = 0;
   const { exercise } = verdict;
   const ok = passed(verdict);
   const failing = verdict.tests.filter((test) => test.state !== 'passed').length;
@@ -65,6 +67,12 @@ export function renderVerdict(verdict: Verdict, opts: { hintsSeen: number; targe
       waitingShown = true;
       continue;
     }
+    if (opts.interactive && detailed > 0) {
+      const first = test.failures[0]?.message.split('\n')[0] ?? '';
+      out.push(indent(dim(first.length > 100 ? `${first.slice(0, 99)}…` : first), '    '));
+      continue;
+    }
+    detailed++;
     for (const failure of test.failures) out.push(renderFailure(failure));
     for (const evidence of test.evidence) {
       out.push(indent(`${yellow(`┌ ${evidence.title}`)}\n${indent(evidence.text, `${yellow('│')} `)}`, '    '));
