@@ -8,6 +8,8 @@ export interface CourseServices {
   services: Services;
   /** One line per service: where it is and whether this session started it. */
   description: string[];
+  /** The same in one short line, for the foot of the watch screen. */
+  summary: string;
   /** Stops what this session started; leaves alone what was already running. */
   stop(): Promise<void>;
 }
@@ -82,6 +84,7 @@ export async function ensureServices(env: NodeJS.ProcessEnv = process.env): Prom
         backend: 'local',
       },
       description,
+      summary: [description[0]!, description[1]!].map((line) => line.replace(/\s{2,}/g, ' ').replace('started for this session', 'started here, stopped on quit')).join(' · '),
       stop,
     };
   } catch (err) {

@@ -42,6 +42,8 @@ export async function watchExercise(session: Session, first: Exercise, opts: { m
   let quit!: () => void;
   const done = new Promise<void>((resolve) => (quit = resolve));
 
+  const solvedCount = () => EXERCISES.filter((e) => session.progress.isSolved(e)).length;
+
   const draw = () => {
     const mode = manual
       ? 'manual mode: press r to check again'
@@ -54,7 +56,7 @@ export async function watchExercise(session: Session, first: Exercise, opts: { m
     screen.push('');
     if (running && verdictText) screen.push(yellow('⟳ checking again…'));
     if (notice) screen.push(yellow(notice));
-    screen.push(dim(mode), keys);
+    screen.push(dim(`${mode}\n${session.services.summary} · ${solvedCount()}/${EXERCISES.length} solved`), keys);
     process.stdout.write(CLEAR + colour(screen.join('\n')) + '\n');
   };
 
