@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT } from '../workshop/course.ts';
+import { ROOT, type Target } from '../workshop/course.ts';
 
 export interface ServiceUrls {
   REDIS_URL: string;
@@ -42,16 +42,17 @@ export async function bareVitest(number: number, env: ServiceUrls, rounds: numbe
 }
 
 /**
- * rerunAfterSave runs the watch mode in a pseudo-terminal, saves the
- * exercise's file (the same bytes) `rounds` times, and returns the median time
- * from each save to the next verdict on screen, in ms. It checks the solution,
- * so that the learner's starter is never touched.
+ * rerunAfterSave runs the watch mode in a pseudo-terminal, saves one of the
+ * exercise's files `rounds` times, and returns the median time from each save
+ * to the next verdict on screen, in ms. A save rewrites the same bytes, so the
+ * files are left as they were. On the starter the end-to-end checks wait for
+ * the others; on the solution they boot the API and worker processes.
  */
-export async function rerunAfterSave(number: number, slugFile: string, env: ServiceUrls, rounds: number): Promise<number> {
-  const file = join(ROOT, 'solutions', slugFile);
+export async function rerunAfterSave(number: number, slugFile: string, target: Target, env: ServiceUrls, rounds: number): Promise<number> {
+  const file = join(ROOT, target, slugFile);
   const child = spawn('script', ['-qfec', `node --import tsx workshop/cli/main.ts exercise ${number}`, '/dev/null'], {
     cwd: ROOT,
-    env: { ...process.env, ...env, COURSE_TARGET: 'solutions', WORKSHOP_PROGRESS_FILE: scratchProgress(), NO_COLOR: '1' },
+    env: { ...process.env, ...env, COURSE_TARGET: target, WORKSHOP_PROGRESS_FILE: scratchProgress(), NO_COLOR: '1' },
     stdio: ['pipe', 'pipe', 'ignore'],
   });
   let verdicts = 0;
