@@ -1,6 +1,7 @@
 import { serve } from '@hono/node-server';
 import { wireApi } from '../src/api/wiring.ts';
 import { freePort } from '../src/dev/free-port.ts';
+import { median } from './median.ts';
 import { silent } from './silent.ts';
 
 /** Median latency in ms of each route over `requests` sequential HTTP requests, measured in one run. */
@@ -13,7 +14,7 @@ export async function routeLatencies(redisUrl: string, prefix: string, requests:
   const server = serve({ fetch: app.fetch, port, hostname: '127.0.0.1' });
   const base = `http://127.0.0.1:${port}`;
 
-  const median = async (send: () => Promise<Response>) => {
+  const timeOf = async (send: () => Promise<Response>) => {
     const samples: number[] = [];
     for (let i = 0; i < requests; i++) {
       const at = performance.now();
@@ -22,17 +23,16 @@ export async function routeLatencies(redisUrl: string, prefix: string, requests:
       if (!res.ok) throw new Error(`benchmark request failed: ${res.status}`);
       samples.push(performance.now() - at);
     }
-    samples.sort((a, b) => a - b);
-    return samples[Math.floor(samples.length / 2)]!;
+    return median(samples);
   };
   const json = { 'content-type': 'application/json' };
   const order = JSON.stringify({ user_id: 1, sku: 'sticker', quantity: 1 });
 
   // Interleaved warm-up, then each route in turn.
-  await median(() => fetch(`${base}/healthz`));
-  const empty = await median(() => fetch(`${base}/healthz`));
-  const enqueue = await median(() => fetch(`${base}/api/dev/send-birthday/1`, { method: 'POST' }));
-  const createOrder = await median(() => fetch(`${base}/api/orders`, { method: 'POST', headers: json, body: order }));
+  await timeOf(() => fetch(`${base}/healthz`));
+  const empty = await timeOf(() => fetch(`${base}/healthz`));
+  const enqueue = await timeOf(() => fetch(`${base}/api/dev/send-birthday/1`, { method: 'POST' }));
+  const createOrder = await timeOf(() => fetch(`${base}/api/orders`, { method: 'POST', headers: json, body: order }));
 
   await new Promise<void>((resolve) => server.close(() => resolve()));
   await api.close();

@@ -2,6 +2,7 @@ import { Worker, type ConnectionOptions } from 'bullmq';
 import { JobsClient } from '../src/jobs/client.ts';
 import { ServeMux } from '../src/jobs/mux.ts';
 import { JobServer } from '../src/jobs/server.ts';
+import { median } from './median.ts';
 import { silent } from './silent.ts';
 
 /**
@@ -20,8 +21,7 @@ async function measure(client: JobsClient, rounds: number, started: () => Promis
     await arrived;
     samples.push(performance.now() - at);
   }
-  samples.sort((a, b) => a - b);
-  return samples[Math.floor(samples.length / 2)]!;
+  return median(samples);
 }
 
 /** A promise that the next handler call resolves. */
@@ -38,10 +38,10 @@ export const rawBullmqPickup: Pickup = async (connection, prefix, rounds) => {
   const calls = nextCall();
   const worker = new Worker('default', calls.handler, { connection, prefix, concurrency: 10 });
   await worker.waitUntilReady();
-  const median = await measure(client, rounds, calls.next);
+  const latency = await measure(client, rounds, calls.next);
   await worker.close();
   await client.close();
-  return median;
+  return latency;
 };
 
 export const jobServerPickup: Pickup = async (connection, prefix, rounds) => {
@@ -51,8 +51,8 @@ export const jobServerPickup: Pickup = async (connection, prefix, rounds) => {
   mux.handle('update_inventory', calls.handler);
   const server = new JobServer(connection, mux, { prefix, logger: silent });
   await server.start();
-  const median = await measure(client, rounds, calls.next);
+  const latency = await measure(client, rounds, calls.next);
   await server.shutdown();
   await client.close();
-  return median;
+  return latency;
 };

@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, type Target } from '../workshop/course.ts';
+import { median } from './median.ts';
 
 export interface ServiceUrls {
   REDIS_URL: string;
@@ -13,7 +14,6 @@ export interface ServiceUrls {
   MAIL_UI_URL: string;
 }
 
-const median = (samples: number[]) => [...samples].sort((a, b) => a - b)[Math.floor(samples.length / 2)]!;
 
 /** coldVerdict is the median wall time of `npm run exercise N -- --once`, from start to exit, in ms. */
 export async function coldVerdict(number: number, env: ServiceUrls, rounds: number): Promise<number> {

@@ -1,6 +1,7 @@
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, inject } from 'vitest';
+import { NOT_RUN_YET } from '../../workshop/cli/verdict.ts';
 import { findExercise, runCommand, type Target } from '../../workshop/course.ts';
 import type { Exercise, ProcessName } from '../../workshop/manifest.ts';
 import { spawnCommand, type ChildScript } from '../harness/process.ts';
@@ -44,9 +45,6 @@ export function startProcess(name: ProcessName, env: Record<string, string>, arg
   if (process.env.COURSE_RECORD) appendFileSync(process.env.COURSE_RECORD, `${JSON.stringify({ exercise: exercise.number, process: name })}\n`);
   return spawnCommand(command, { ...env, COURSE_TARGET: exercise.target }, `${name} (exercise ${exercise.number})`);
 }
-
-/** NOT_RUN_YET starts the message of an end-to-end check that waits for the checks above it. */
-export const NOT_RUN_YET = 'Not run yet';
 
 // The checks of this suite file that failed so far, in order. Registered when
 // the suite imports this module, so the hook covers the whole file.

@@ -1,23 +1,16 @@
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { afterAll, expect, it } from 'vitest';
 import { ServeMux } from '../../src/jobs/mux.ts';
+import { captureLog } from '../course/log.ts';
 import { jobsTestbed } from '../support/jobs.ts';
 import { waitUntil } from '../support/wait.ts';
 
 const bed = jobsTestbed('worker-logs');
 afterAll(() => bed.cleanup());
 
-/** A logger that keeps each line's message, so the test can read what a learner would see. */
+/** A logger that keeps each line, so the test can read what a learner would see. */
 function capturingLogger() {
-  const lines: { msg: string; job?: string }[] = [];
-  const sink = new Writable({
-    write(chunk, _encoding, done) {
-      lines.push(JSON.parse(chunk.toString()));
-      done();
-    },
-  });
-  return { logger: pino({ level: 'info' }, sink), lines };
+  const capture = captureLog();
+  return { logger: capture.logger, lines: () => capture.lines().map((line) => JSON.parse(line) as { msg: string; job?: string }) };
 }
 
 it('logs start, done with duration, failed with attempt n of N and the next retry, and dead', async () => {
@@ -30,9 +23,9 @@ it('logs start, done with duration, failed with attempt n of N and the next retr
 
   const ok = await bed.client.enqueue('send_receipt', { order_id: 1 });
   const doomed = await bed.client.enqueue('send_receipt', { order_id: 13 }, { maxRetry: 1 });
-  await waitUntil('the doomed job to die', () => lines.some((l) => l.job === doomed.id && l.msg.startsWith('job dead')));
+  await waitUntil('the doomed job to die', () => lines().some((l) => l.job === doomed.id && l.msg.startsWith('job dead')));
 
-  const messages = (id: string) => lines.filter((l) => l.job === id).map((l) => l.msg);
+  const messages = (id: string) => lines().filter((l) => l.job === id).map((l) => l.msg);
   expect(messages(ok.id)).toEqual(['job started', expect.stringMatching(/^job done in \d+ ms$/)]);
   expect(messages(doomed.id)).toEqual([
     'job started',

@@ -15,8 +15,8 @@ import { EXERCISES, type Exercise } from '../manifest.ts';
 import { diffWithSolution, resetExercise } from './files.ts';
 import { nodeVersionProblem } from './node-version.ts';
 import { Progress } from './progress.ts';
-import { renderProgress } from './render.ts';
-import { bold, colour, dim, green, red, yellow } from './style.ts';
+import { renderHints, renderProgress } from './render.ts';
+import { bold, colour, dim, green, red } from './style.ts';
 
 const USAGE = `usage:
   npm run exercise [N] [-- --once | --manual]
@@ -93,13 +93,8 @@ async function exercise(number: string | undefined, opts: { once?: boolean; manu
 }
 
 function hint(exercise: Exercise, all: boolean): number {
-  const progress = new Progress();
-  if (exercise.hints.length === 0) return say(`Exercise ${pad2(exercise.number)} has no hints.`);
-  const seen = all ? exercise.hints.length : Math.max(progress.seeHint(exercise), 1);
-  const lines = exercise.hints.slice(0, seen).map((text, i) => `${yellow(`Hint ${i + 1} of ${exercise.hints.length}:`)} ${text}`);
-  if (seen < exercise.hints.length) lines.push(dim(`Run \`npm run hint ${exercise.number}\` again for the next one.`));
-  else lines.push(dim(`That is every hint. \`npm run diff ${exercise.number}\` compares your files with the solution.`));
-  return say(lines.join('\n\n'));
+  const shown = all ? exercise.hints.length : new Progress().seeHint(exercise);
+  return say(renderHints(exercise, shown, { interactive: false }));
 }
 
 function solution(exercise: Exercise): number {

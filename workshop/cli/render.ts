@@ -2,10 +2,7 @@ import { relative } from 'node:path';
 import { editedFiles, exerciseDir, pad2, ROOT, type Target } from '../course.ts';
 import { EXERCISES, type Exercise } from '../manifest.ts';
 import { bold, colour, cyan, dim, green, indent, red, yellow } from './style.ts';
-import { passed, type Failure, type Verdict } from './verdict.ts';
-
-/** NOT_RUN_YET begins the message of an end-to-end check that waits for the ones above it (test/course/exercise.ts). */
-const NOT_RUN_YET = 'Not run yet';
+import { NOT_RUN_YET, passed, type Failure, type Verdict } from './verdict.ts';
 
 const TODO_NOT_DONE = /^TODO\((\d+)\) is not done yet:?\s*(.*)/;
 
@@ -122,4 +119,19 @@ export function renderProgress(isSolved: (exercise: Exercise) => boolean, curren
     out.push(`${mark} ${head}${dim(room > 8 ? summary : '')}${cyan(here)}`);
   }
   return colour(out.join('\n'));
+}
+
+/**
+ * renderHints shows the first `shown` hints of an exercise, and what to do
+ * next: in the watch screen a key, on the command line a command.
+ */
+export function renderHints(exercise: Exercise, shown: number, opts: { interactive: boolean }): string {
+  if (exercise.hints.length === 0) return colour(yellow(`Exercise ${pad2(exercise.number)} has no hints.`));
+  const lines = exercise.hints.slice(0, shown).map((text, i) => `${yellow(`Hint ${i + 1} of ${exercise.hints.length}:`)} ${text}`);
+  if (shown >= exercise.hints.length) {
+    lines.push(dim(`That is every hint. ${opts.interactive ? 'd shows' : `\`npm run diff ${exercise.number}\` shows`} the difference with the solution.`));
+  } else if (!opts.interactive) {
+    lines.push(dim(`Run \`npm run hint ${exercise.number}\` again for the next one.`));
+  }
+  return colour(lines.join(opts.interactive ? '\n' : '\n\n'));
 }

@@ -15,7 +15,6 @@ import type { Failure, TestOutcome, Verdict } from './verdict.ts';
 export class CourseRunner {
   #vitest: Promise<Vitest> | undefined;
   #types: TypeCheckThread | undefined;
-  #collected: TestModule[] = [];
 
   constructor(private readonly target: Target = 'exercises') {}
 
@@ -52,44 +51,53 @@ export class CourseRunner {
   async #runTests(exercise: Exercise): Promise<Pick<Verdict, 'tests' | 'errors'>> {
     const vitest = await this.#start();
     const project = vitest.getProjectByName(exercise.slug);
-    const files = this.#files(exercise);
+    const files = filesOf(exercise, this.target);
     // The learner just saved: make Vitest read their files again.
     for (const file of files) vitest.invalidateFile(file);
 
-    this.#collected = [];
     const result = await vitest.runTestSpecifications([project.createSpecification(suiteOf(exercise))]);
-    const modules = this.#collected.length > 0 ? this.#collected : result.testModules;
-    const tests: TestOutcome[] = [];
-    const errors: Failure[] = result.unhandledErrors.map((error) => toFailure(error, files));
-    for (const module of modules) {
-      errors.push(...module.errors().map((error) => toFailure(error, files)));
-      for (const test of module.children.allTests()) tests.push(toOutcome(test, files));
-    }
-    return { tests, errors };
+    const outcome = outcomeOf(result.testModules.find((module) => module.moduleId === suiteOf(exercise)), files);
+    return { tests: outcome.tests, errors: [...outcome.errors, ...result.unhandledErrors.map((error) => toFailure(error, files))] };
   }
 
   #typeCheck(exercise: Exercise) {
     this.#types ??= new TypeCheckThread();
-    return this.#types.check(this.#files(exercise));
-  }
-
-  #files(exercise: Exercise): string[] {
-    return editedFiles(exercise).map((file) => join(exerciseDir(exercise, this.target), file));
+    return this.#types.check(filesOf(exercise, this.target));
   }
 
   #start(): Promise<Vitest> {
-    if (this.#vitest) return this.#vitest;
-    // Read by workshop/vitest.config.ts.
-    process.env.COURSE_TARGET = this.target;
-    const collect = { onTestRunEnd: (modules: ReadonlyArray<TestModule>) => void (this.#collected = [...modules]) };
-    return (this.#vitest = createVitest('test', {
-      config: join(ROOT, 'workshop', 'vitest.config.ts'),
-      watch: false,
-      reporters: [collect],
-      // The verdict shows what matters; the tests' own console output would only clutter it.
-      silent: true,
-    }));
+    return (this.#vitest ??= createCourseVitest(this.target));
   }
+}
+
+/**
+ * createCourseVitest makes a Vitest for workshop/vitest.config.ts that reports
+ * nothing itself: the caller reads the results and tells the learner.
+ */
+function createCourseVitest(target: Target): Promise<Vitest> {
+  // Read by workshop/vitest.config.ts.
+  process.env.COURSE_TARGET = target;
+  return createVitest('test', {
+    config: join(ROOT, 'workshop', 'vitest.config.ts'),
+    watch: false,
+    reporters: [{}],
+    // The verdict shows what matters; the tests' own console output would only clutter it.
+    silent: true,
+  });
+}
+
+/** filesOf lists an exercise's files in the folder of a target, as absolute paths. */
+function filesOf(exercise: Exercise, target: Target): string[] {
+  return editedFiles(exercise).map((file) => join(exerciseDir(exercise, target), file));
+}
+
+/** outcomeOf reads one suite's results: each test, and the errors outside any test. */
+function outcomeOf(module: TestModule | undefined, files: string[]): Pick<Verdict, 'tests' | 'errors'> {
+  if (!module) return { tests: [], errors: [] };
+  return {
+    tests: [...module.children.allTests()].map((test) => toOutcome(test, files)),
+    errors: module.errors().map((error) => toFailure(error, files)),
+  };
 }
 
 /** suiteOf is the test file that checks an exercise. */
@@ -142,22 +150,14 @@ export interface SuiteResult {
  * COURSE_SERVICES when set, else the test harness starts its own.
  */
 export async function runAllSuites(target: Target, exercises: readonly Exercise[]): Promise<SuiteResult[]> {
-  process.env.COURSE_TARGET = target;
   process.env.COURSE_ONLY = exercises.map((e) => e.number).join(',');
-  let modules: TestModule[] = [];
-  const collect = { onTestRunEnd: (done: ReadonlyArray<TestModule>) => void (modules = [...done]) };
-  const vitest = await createVitest('test', { config: join(ROOT, 'workshop', 'vitest.config.ts'), watch: false, reporters: [collect], silent: true });
+  const vitest = await createCourseVitest(target);
   try {
     const result = await vitest.start();
     const stray = result.unhandledErrors.map((error) => toFailure(error, []));
     return exercises.map((exercise) => {
-      const files = editedFiles(exercise).map((file) => join(exerciseDir(exercise, target), file));
-      const module = modules.find((m) => m.moduleId === suiteOf(exercise));
-      return {
-        exercise,
-        tests: module ? [...module.children.allTests()].map((test) => toOutcome(test, files)) : [],
-        errors: [...(module?.errors() ?? []).map((error) => toFailure(error, files)), ...stray],
-      };
+      const outcome = outcomeOf(result.testModules.find((m) => m.moduleId === suiteOf(exercise)), filesOf(exercise, target));
+      return { exercise, tests: outcome.tests, errors: [...outcome.errors, ...stray] };
     });
   } finally {
     await vitest.close();

@@ -1,6 +1,6 @@
-import { Redis } from 'ioredis';
 import { loadConfig, withoutPassword } from '../../src/config.ts';
 import { hostAndPort, isLocalHost, isReachable } from '../../src/dev/reachable.ts';
+import { producerConnection, waitForRedis } from '../../src/jobs/connection.ts';
 import type { Services } from '../../test/harness/services.ts';
 
 /** CourseServices are the Redis and mail catcher the checks use, and how to let go of them. */
@@ -20,6 +20,9 @@ export class PreflightError extends Error {
 }
 
 type Stoppable = { stop(): Promise<void> };
+
+/** PING_TIMEOUT_MS: how long Redis has to accept us before the preflight says why not. */
+const PING_TIMEOUT_MS = 1_000;
 
 /**
  * ensureServices finds Redis at REDIS_URL and a mail catcher at SMTP_URL and
@@ -96,17 +99,15 @@ export async function ensureServices(env: NodeJS.ProcessEnv = process.env): Prom
 /** pingRedis returns 'ok', 'refused' when nothing listens, or the reason Redis gave (a wrong password, say). */
 async function pingRedis(url: string): Promise<'ok' | 'refused' | string> {
   if (!(await isReachable(url))) return 'refused';
-  const client = new Redis(url, { lazyConnect: true, connectTimeout: 1_000, retryStrategy: () => null, maxRetriesPerRequest: 0 });
-  let cause: Error | undefined;
-  client.on('error', (err: Error) => (cause ??= err));
+  const redis = producerConnection(url);
   try {
-    await client.connect();
-    return (await client.ping()) === 'PONG' ? 'ok' : 'it did not answer PING';
+    await waitForRedis(redis, PING_TIMEOUT_MS);
+    return 'ok';
   } catch (err) {
-    // Never show the URL: it may hold a password.
-    return (cause ?? (err as Error)).message.split('\n')[0]!;
+    // The first line only, and never the URL: it may hold a password.
+    return (err as Error).message.split('\n')[0]!;
   } finally {
-    client.disconnect();
+    redis.disconnect();
   }
 }
 

@@ -41,12 +41,6 @@ export function currentLock(root = ROOT): Lock {
   return lock;
 }
 
-/** isPristine tells whether a learner file is still the starter, byte for byte. */
-export function isPristine(exercise: Exercise, file: string, root = ROOT): boolean {
-  const path = join(root, 'exercises', exercise.slug, file);
-  return existsSync(path) && readLock()[lockKey(exercise, file)] === blobId(readFileSync(path));
-}
-
 /** starterContent reads a starter back from git's object store, by its blob id. */
 export function starterContent(exercise: Exercise, file: string, root = ROOT): Buffer {
   const id = readLock()[lockKey(exercise, file)];

@@ -1,6 +1,13 @@
 import type { Exercise } from '../manifest.ts';
 import type { TypeProblem } from './typecheck.ts';
 
+/**
+ * NOT_RUN_YET begins the message of an end-to-end check that waits for the
+ * checks above it (afterEarlierChecks in test/course/exercise.ts); the verdict
+ * says why once, then briefly.
+ */
+export const NOT_RUN_YET = 'Not run yet';
+
 /** Evidence is a section that a failing test attached (see test/course/evidence.ts). */
 export interface Evidence {
   title: string;

@@ -4,7 +4,7 @@ import { emitKeypressEvents } from 'node:readline';
 import { editedFiles, exerciseDir, findExercise, pad2, ROOT } from '../course.ts';
 import { EXERCISES, type Exercise } from '../manifest.ts';
 import { diffWithSolution } from './files.ts';
-import { renderProgress, renderVerdict } from './render.ts';
+import { renderHints, renderProgress, renderVerdict } from './render.ts';
 import type { Session } from './session.ts';
 import { bold, colour, cyan, dim, yellow } from './style.ts';
 import type { Verdict } from './verdict.ts';
@@ -137,20 +137,10 @@ export async function watchExercise(session: Session, first: Exercise, opts: { m
       return draw();
     }
     switch (key.name) {
-      case 'h': {
+      case 'h':
         panelOnly = false;
-        const seen = session.progress.hintsSeen(exercise);
-        if (exercise.hints.length === 0) panel = yellow('This exercise has no hints.');
-        else {
-          const shown = seen < exercise.hints.length ? session.progress.seeHint(exercise) : seen;
-          panel = exercise.hints
-            .slice(0, shown)
-            .map((hint, i) => `${yellow(`Hint ${i + 1} of ${exercise.hints.length}:`)} ${hint}`)
-            .join('\n');
-          if (shown === exercise.hints.length) panel += `\n${dim(`That is every hint. d shows the difference with the solution.`)}`;
-        }
+        panel = renderHints(exercise, session.progress.seeHint(exercise), { interactive: true });
         return draw();
-      }
       case 'd':
         panelOnly = true;
         panel = `${bold('Your files against the solution')} ${dim('(- yours, + the solution)')}\n${diffWithSolution(exercise)}`;
