@@ -1,4 +1,4 @@
-import type { ConnectionOptions, Job } from 'bullmq';
+import { MetricsTime, type ConnectionOptions, type Job } from 'bullmq';
 import { createLogger, type Logger } from '../logger.ts';
 import {
   DEFAULT_CONCURRENCY,
@@ -98,6 +98,10 @@ export class JobServer {
         lockDuration: opts.lockDurationMs ?? LOCK_DURATION_MS,
         stalledInterval: opts.stalledIntervalMs ?? STALLED_INTERVAL_MS,
         settings: { backoffStrategy: (attemptsMade: number) => retryDelay(attemptsMade, policy, this.#random) },
+        // Jobs completed and failed per minute, for the admin page's throughput chart.
+        // BullMQ counts them in the script that records each result, so the manual
+        // fetch path records them too.
+        metrics: { maxDataPoints: MetricsTime.ONE_WEEK },
       });
       logJobEvents(fetcher, this.#log);
       this.#fetchers.set(queue, fetcher);
