@@ -17,7 +17,9 @@ export function logJobEvents(worker: Worker, log: Logger): void {
     const context = { job: job.id, task: job.name, queue: job.queueName, error: err.message };
     // BullMQ sets finishedOn only when the job will not run again.
     if (job.finishedOn) {
-      log.error({ ...context, attemptsMade: job.attemptsMade }, `job dead after ${job.attemptsMade} of ${attempts} attempts: ${err.message}`);
+      // A dead job re-queued from the admin page keeps its count, and gets one more attempt.
+      const spent = job.attemptsMade > attempts ? `${job.attemptsMade} attempts (${attempts} allowed, then re-queued)` : `${job.attemptsMade} of ${attempts} attempts`;
+      log.error({ ...context, attemptsMade: job.attemptsMade }, `job dead after ${spent}: ${err.message}`);
     } else {
       const retryAt = new Date(Date.now() + job.delay).toISOString();
       log.warn({ ...context, retryAt }, `job failed (attempt ${job.attemptsMade} of ${attempts}), retrying at ${retryAt}`);

@@ -33,4 +33,10 @@ it('logs start, done with duration, failed with attempt n of N and the next retr
     'job started',
     'job dead after 2 of 2 attempts: SMTP is down',
   ]);
+
+  // The admin page's Retry (bull-board's job.retry) keeps the count and allows one more attempt.
+  const job = (await bed.client.queue('default').getJob(doomed.id))!;
+  await job.retry('failed');
+  await waitUntil('the re-queued job to die again', () => messages(doomed.id).length === 6);
+  expect(messages(doomed.id).slice(4)).toEqual(['job started', 'job dead after 3 attempts (2 allowed, then re-queued): SMTP is down']);
 });
