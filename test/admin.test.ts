@@ -1,4 +1,8 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnScript, stopAll } from './harness/process.ts';
 import { services, uniquePrefix } from './harness/services.ts';
 import { apiTestbed } from './support/api.ts';
 import { waitUntil } from './support/wait.ts';
@@ -15,6 +19,25 @@ describe('the jobs admin page', () => {
     expect((await bed.app.request(PATH)).status).toBe(401);
     expect((await bed.app.request(`${PATH}/api/queues`)).status).toBe(401);
     expect((await bed.app.request(PATH, { headers: basic('admin', 'wrong') })).status).toBe(401);
+  });
+
+  it('takes only the exact login: not a prefix, not a longer password, not another user', async () => {
+    for (const [user, password] of [['admin', 's3cre'], ['admin', 's3cret!'], ['admin', 'S3CRET'], ['Admin', 's3cret'], ['', 's3cret']]) {
+      const res = await bed.app.request(PATH, { headers: basic(user!, password!) });
+      expect(res.status, `${user} / ${password}`).toBe(401);
+      expect(res.headers.get('www-authenticate')).toMatch(/^Basic realm=/);
+    }
+  });
+
+  it('is never cached and never framed, the 401 included', async () => {
+    for (const headers of [{}, basic('admin', 's3cret')]) {
+      for (const path of [PATH, `${PATH}/api/queues`]) {
+        const res = await bed.app.request(path, { headers });
+        expect(res.headers.get('cache-control'), path).toBe('no-store');
+        expect(res.headers.get('x-frame-options'), path).toBe('DENY');
+        expect(res.headers.get('content-security-policy'), path).toContain("frame-ancestors 'none'");
+      }
+    }
   });
 
   it('shows the dashboard and the three queues to the admin', async () => {
@@ -37,5 +60,23 @@ describe('the jobs admin page with no ADMIN_PASSWORD', () => {
     const res = await bed.app.request(PATH, { headers: basic('admin', '') });
     expect(res.status).toBe(401);
     expect(await res.json()).toEqual({ error: expect.stringContaining('set ADMIN_PASSWORD') });
+  });
+});
+
+describe('the API in production with no ADMIN_PASSWORD', () => {
+  afterAll(stopAll);
+
+  it('refuses to start, and says why', async () => {
+    const api = spawnScript('src/cmd/api.ts', {
+      NODE_ENV: 'production',
+      ADMIN_PASSWORD: '',
+      PORT: '0',
+      REDIS_URL: services().redisUrl,
+      QUEUE_PREFIX: uniquePrefix('admin-prod'),
+      DATABASE_PATH: join(mkdtempSync(join(tmpdir(), 'jobs-admin-prod-')), 'app.db'),
+    }, 'api');
+    expect((await api.exited).code).toBe(1);
+    expect(api.output()).toContain('ADMIN_PASSWORD is not set');
+    expect(api.output()).not.toContain('API listening');
   });
 });

@@ -8,6 +8,14 @@ import { onShutdown } from './shutdown.ts';
 
 const config = loadConfig();
 const log = createLogger('api');
+
+// In development a missing password keeps the admin page locked (npm start makes one
+// up). In production that would ship a page nobody can open, or forget the login: refuse.
+if (config.env === 'production' && !config.admin.password) {
+  log.fatal('ADMIN_PASSWORD is not set: in production the API does not start without a login for the jobs admin page');
+  await new Promise((resolve) => log.flush(resolve));
+  process.exit(1);
+}
 const api = wireApi(config, log);
 
 /** REDIS_STARTUP_WAIT_MS: how long the API waits for Redis before it takes requests anyway. */

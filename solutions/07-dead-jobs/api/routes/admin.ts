@@ -7,6 +7,7 @@ import { basicAuth } from 'hono/basic-auth';
 import type { Config } from '../../config.ts';
 import type { JobsClient } from '../../jobs/client.ts';
 import { QUEUES } from '../../jobs/defaults.ts';
+import { adminHeaders } from '../admin-headers.ts';
 import { errorResponse } from '../errors.ts';
 
 /** ADMIN_JOBS_PATH is where the jobs dashboard lives, as in the lesson. */
@@ -17,16 +18,19 @@ export const ADMIN_JOBS_PATH = '/admin/system/jobs';
  * state, recent runs with their duration, dead jobs with payload, error and
  * stack, and a button to re-queue them. It sits behind HTTP basic auth with
  * ADMIN_USER / ADMIN_PASSWORD. With no ADMIN_PASSWORD set, it stays locked.
+ * Nothing caches it and no other site can frame it (adminHeaders).
  */
 export function adminRoutes(jobs: JobsClient, admin: Config['admin']) {
   const board = new HonoAdapter(serveStatic).setBasePath(ADMIN_JOBS_PATH);
   createBullBoard({
     queues: QUEUES.map((queue) => new BullMQAdapter(jobs.queue(queue))),
     serverAdapter: board,
-    options: { uiConfig: { boardTitle: 'Jobs' } },
+    // showMetrics: the throughput chart on each queue's page, from the worker's metrics.
+    options: { uiConfig: { boardTitle: 'Jobs', showMetrics: true } },
   });
 
   const app = new Hono();
+  app.use('*', adminHeaders);
   app.use('*', async (c, next) => {
     if (!admin.password) {
       return errorResponse(c, 401, 'the admin page is locked: set ADMIN_PASSWORD (and optionally ADMIN_USER) to open it');
