@@ -5,14 +5,18 @@
  *    and starts whatever is missing on the ports those URLs name: with Docker
  *    (docker-compose.yml) when an engine runs, else a local redis-server and MailDev.
  * 2. Runs the API, the worker and the scheduler as three processes, as they
- *    run in production, and labels each log line with its process.
+ *    run in production, and labels each log line with its process. Without an
+ *    ADMIN_PASSWORD it makes one up for the session, so the jobs admin page
+ *    opens on the first try, and prints it with the page's address.
  * 3. On Ctrl-C stops the three, then everything that step 1 started.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { loadConfig, withoutPassword } from '../config.ts';
+import { ADMIN_JOBS_PATH } from '../api/routes/admin.ts';
 import { SHUTDOWN_TIMEOUT_MS } from '../jobs/defaults.ts';
 import { composeStop, composeUp, dockerAnswers } from '../dev/docker.ts';
 import { startLocalRedis } from '../dev/local-redis.ts';
@@ -34,6 +38,10 @@ const composeEnv = {
   SMTP_PORT: String(portOf(config.smtpUrl)),
   MAIL_UI_PORT: String(portOf(config.mailUiUrl)),
 };
+// A password made up for this session when none is set, printed below with the page.
+// Not in production, where the API refuses to start without a chosen one.
+const generatedAdminPassword =
+  config.admin.password || config.env === 'production' ? undefined : randomBytes(12).toString('base64url');
 const started: Service[] = []; // what step 1 started, stopped on the way out
 const running: { child: ChildProcess; closed: Promise<unknown> }[] = [];
 let docker: Promise<boolean> | undefined;
@@ -62,6 +70,10 @@ if (!stopping) {
     () => say([
       '',
       `  App         http://localhost:${config.port}/healthz`,
+      `  Jobs admin  http://localhost:${config.port}${ADMIN_JOBS_PATH}`,
+      generatedAdminPassword
+        ? `              log in as ${config.admin.user} / ${generatedAdminPassword} (made up for this session; set ADMIN_PASSWORD to choose one)`
+        : `              log in as ${config.admin.user} with your ADMIN_PASSWORD`,
       `  Mail inbox  ${config.mailUiUrl}`,
       `  Try it      curl -X POST localhost:${config.port}/api/dev/send-birthday/1`,
       '  Stop        Ctrl-C',
@@ -92,7 +104,11 @@ async function ensure(name: string, url: string, composeService: string, startLo
 function run(name: Name, file: string) {
   const child = spawn(process.execPath, ['--import', 'tsx', file], {
     cwd: ROOT,
-    env: { ...process.env, LOG_PRETTY: 'true' }, // piped output would otherwise be JSON
+    env: {
+      ...process.env,
+      LOG_PRETTY: 'true', // piped output would otherwise be JSON
+      ...(generatedAdminPassword && { ADMIN_PASSWORD: generatedAdminPassword }),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
     // Its own process group, so Ctrl-C reaches only this process, which then
     // stops the apps before the services they use.
