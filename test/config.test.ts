@@ -33,4 +33,12 @@ describe('withoutPassword', () => {
     expect(withoutPassword('smtp://mailer:pa55@smtp.example.test:587')).toBe('smtp://mailer:***@smtp.example.test:587');
     expect(withoutPassword('redis://127.0.0.1:6379')).toBe('redis://127.0.0.1:6379');
   });
+
+  it('never returns the password of a URL it cannot parse', () => {
+    for (const url of ['redis://:s3cret@cache:99999', 'redis://:s3cret@[cache:6379', 'redis://u:s3cret@ca che:6379', ':s3cret@cache']) {
+      const shown = withoutPassword(url);
+      expect(shown, url).not.toContain('s3cret');
+      expect(shown).toBe('(unparsable URL)');
+    }
+  });
 });
