@@ -1,8 +1,11 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
 import { freePort } from '../src/dev/free-port.ts';
+import { hostAndPort } from '../src/dev/reachable.ts';
 import { spawnScript, stopAll, type ChildScript } from './harness/process.ts';
 import { services, uniquePrefix } from './harness/services.ts';
 
@@ -13,7 +16,7 @@ const BANNER_END = /^dev +│ {3}Stop {8}Ctrl-C$/m;
 const basic = (password: string) => ({ authorization: `Basic ${Buffer.from(`admin:${password}`).toString('base64')}` });
 const started: ChildScript[] = [];
 
-async function startDev(adminPassword: string) {
+async function startDev(adminPassword: string, env: Record<string, string> = {}) {
   const port = await freePort();
   const dev = spawnScript('src/cmd/dev.ts', {
     PORT: String(port),
@@ -25,6 +28,7 @@ async function startDev(adminPassword: string) {
     UPLOADS_DIR: mkdtempSync(join(tmpdir(), 'jobs-dev-start-uploads-')),
     NODE_ENV: 'development',
     ADMIN_PASSWORD: adminPassword,
+    ...env,
   }, 'npm start');
   started.push(dev);
   // Under the 60 s hook timeout, so that a timeout fails with the output in the error.
@@ -92,3 +96,55 @@ describe('npm start with ADMIN_PASSWORD set', () => {
     expect(run.dev.output()).not.toContain(password);
   });
 });
+
+describe('npm start with a password in REDIS_URL and no Redis running', () => {
+  const redisPassword = 'r3dis "pw"/x';
+  let run: Awaited<ReturnType<typeof startDev>>;
+  let redisUrl: string;
+  beforeAll(async () => {
+    redisUrl = `redis://:${encodeURIComponent(redisPassword)}@127.0.0.1:${await freePort()}`;
+    run = await startDev('admin-pw-123', { REDIS_URL: redisUrl, REDIS_DATA_DIR: mkdtempSync(join(tmpdir(), 'jobs-dev-redis-')) });
+  });
+
+  it('starts its Redis with that password, and the app uses it', async () => {
+    const { port } = hostAndPort(redisUrl);
+    expect(await pingWithoutLogin(port)).toMatch(/^-NOAUTH/);
+
+    const client = new Redis(redisUrl);
+    expect(await client.ping()).toBe('PONG');
+    // The password reaches redis-server on stdin, not on its command line, where `ps` would show it.
+    const pid = /process_id:(\d+)/.exec(await client.info('server'))![1];
+    expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8')).not.toContain('r3dis');
+    client.disconnect();
+
+    const res = await fetch(`http://127.0.0.1:${run.port}/api/dev/send-birthday/1`, { method: 'POST' });
+    expect(res.status).toBe(202);
+    expect(await interrupt(run.dev)).toBe(0);
+    expect(run.dev.output()).not.toContain('r3dis');
+  });
+});
+
+describe('npm start with a Redis user in REDIS_URL and no Redis running', () => {
+  it('refuses to start one, and says why', async () => {
+    const dev = spawnScript('src/cmd/dev.ts', {
+      REDIS_URL: `redis://shop:pw-9@127.0.0.1:${await freePort()}`,
+      SMTP_URL: services().smtpUrl,
+      PORT: String(await freePort()),
+    }, 'npm start');
+    expect((await dev.exited).code).toBe(1);
+    expect(dev.output()).toContain('npm start can start a Redis with a password, but not with the user "shop"');
+    expect(dev.output()).not.toContain('pw-9');
+  });
+});
+
+/** pingWithoutLogin sends PING over a bare socket and returns Redis's first answer line. */
+function pingWithoutLogin(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: '127.0.0.1', port }, () => socket.write('PING\r\n'));
+    socket.once('data', (data) => {
+      socket.destroy();
+      resolve(data.toString().split('\r\n')[0]!);
+    });
+    socket.once('error', reject);
+  });
+}

@@ -32,11 +32,14 @@ const COLOURS: Record<Name, number> = { dev: 90, api: 36, worker: 35, scheduler:
 
 const config = loadConfig();
 const portOf = (url: string) => hostAndPort(url).port;
+const redisLogin = loginOf(config.redisUrl);
 // docker-compose.yml publishes its ports from these, so Docker uses the URLs' ports too.
 const composeEnv = {
   REDIS_PORT: String(portOf(config.redisUrl)),
   SMTP_PORT: String(portOf(config.smtpUrl)),
   MAIL_UI_PORT: String(portOf(config.mailUiUrl)),
+  // The Redis that npm start starts asks for REDIS_URL's password, if it has one.
+  REDIS_PASSWORD: redisLogin.password ?? '',
 };
 // A password made up for this session when none is set, printed below with the page.
 // Not in production, where the API refuses to start without a chosen one.
@@ -54,7 +57,9 @@ for (const stream of [process.stdout, process.stderr]) stream.on('error', () => 
 
 // 1. Redis and mail
 try {
-  await ensure('Redis', config.redisUrl, 'redis', () => startLocalRedis(portOf(config.redisUrl), `${ROOT}data/redis`));
+  await ensure('Redis', config.redisUrl, 'redis', () =>
+    startLocalRedis(portOf(config.redisUrl), process.env.REDIS_DATA_DIR || `${ROOT}data/redis`, { password: redisLogin.password }),
+  );
   await ensure('Mail', config.smtpUrl, 'mailhog', () =>
     startMailCatcher({ smtpPort: portOf(config.smtpUrl), webPort: portOf(config.mailUiUrl) }),
   );
@@ -88,6 +93,12 @@ async function ensure(name: string, url: string, composeService: string, startLo
   const shown = withoutPassword(url);
   if (await isReachable(url)) return say(`${name}: using the one already running at ${shown}`);
   if (!isLocalHost(url)) throw new Error(`${name}: nothing answers at ${shown}, and npm start only starts services on this machine.`);
+  if (url === config.redisUrl && redisLogin.user) {
+    throw new Error(
+      `Redis: nothing answers at ${shown}. npm start can start a Redis with a password, but not with the user "${redisLogin.user}": ` +
+        'start your own Redis with that user, or leave the user out of REDIS_URL (redis://:password@host:port).',
+    );
+  }
   if (await (docker ??= dockerAnswers())) {
     say(`${name}: starting the "${composeService}" service with docker compose`);
     await composeUp([composeService], composeEnv);
@@ -149,4 +160,11 @@ function say(message: string) {
 function label(name: Name): string {
   const text = `${name.padEnd(9)}│`;
   return process.stdout.isTTY && !process.env.NO_COLOR ? `\x1b[${COLOURS[name]}m${text}\x1b[0m` : text;
+}
+
+/** loginOf reads the user (other than Redis's "default") and the password out of a URL. */
+function loginOf(url: string): { user?: string; password?: string } {
+  const { username, password } = new URL(url);
+  const user = decodeURIComponent(username);
+  return { user: user && user !== 'default' ? user : undefined, password: password ? decodeURIComponent(password) : undefined };
 }

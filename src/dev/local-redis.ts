@@ -22,12 +22,15 @@ export interface LocalRedis {
  * startLocalRedis runs the `redis-server` binary on 127.0.0.1:port with
  * `noeviction`, BullMQ's advice (Redis never drops a job's keys to free
  * memory). With a dataDir it also turns AOF on, so jobs survive a restart;
- * without one it keeps nothing on disk, as tests want. It resolves once Redis
- * answers PING; stop() shuts it down cleanly. Should this process exit without
- * calling stop(), Redis is killed with it.
+ * without one it keeps nothing on disk, as tests want. With a password, clients
+ * must log in with it (requirepass). It resolves once Redis answers PING;
+ * stop() shuts it down cleanly. Should this process exit without calling
+ * stop(), Redis is killed with it.
  */
-export async function startLocalRedis(port: number, dataDir?: string): Promise<LocalRedis> {
-  const args = ['--bind', '127.0.0.1', '--port', String(port), '--maxmemory-policy', 'noeviction'];
+export async function startLocalRedis(port: number, dataDir?: string, opts: { password?: string } = {}): Promise<LocalRedis> {
+  // `-` reads a config file from stdin, so the password never shows in `ps`;
+  // the options after it add to that config.
+  const args = ['-', '--bind', '127.0.0.1', '--port', String(port), '--maxmemory-policy', 'noeviction'];
   if (dataDir) {
     await mkdir(dataDir, { recursive: true });
     args.push('--dir', dataDir, '--appendonly', 'yes');
@@ -36,7 +39,9 @@ export async function startLocalRedis(port: number, dataDir?: string): Promise<L
   }
   // Its own process group, so a Ctrl-C in the terminal reaches only npm start,
   // which stops Redis last, after the worker has drained its jobs.
-  const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn('redis-server', args, { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+  child.stdin.on('error', () => {}); // a binary that is missing or exits at once closes it early
+  child.stdin.end(opts.password ? `requirepass ${configString(opts.password)}\n` : '');
 
   let output = '';
   const keep = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4_000));
@@ -55,7 +60,7 @@ export async function startLocalRedis(port: number, dataDir?: string): Promise<L
   let version: string | undefined;
   for (;;) {
     if (exited) throw new Error(exited);
-    const serving = await servingRedis(port);
+    const serving = await servingRedis(port, opts.password);
     if (serving && serving.pid === child.pid) {
       version = serving.version;
       break;
@@ -84,8 +89,8 @@ export async function startLocalRedis(port: number, dataDir?: string): Promise<L
 // A command rather than a TCP check: while Redis loads its AOF it accepts
 // connections but answers LOADING. The pid tells our Redis from another one
 // already on the port.
-async function servingRedis(port: number): Promise<{ pid: number; version: string } | undefined> {
-  const client = new Redis({ host: '127.0.0.1', port, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+async function servingRedis(port: number, password?: string): Promise<{ pid: number; version: string } | undefined> {
+  const client = new Redis({ host: '127.0.0.1', port, password, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
   client.on('error', () => {}); // a refused connection is an answer here, not an error
   try {
     await client.connect();
@@ -99,3 +104,8 @@ async function servingRedis(port: number): Promise<{ pid: number; version: strin
   }
 }
 
+
+/** configString quotes a value for redis.conf, where a password may hold spaces, quotes or backslashes. */
+function configString(value: string): string {
+  return `"${value.replace(/[\\"]/g, (char) => `\\${char}`).replace(/\n/g, '\\n')}"`;
+}
