@@ -34,7 +34,7 @@ export function createApp(deps: AppDeps) {
   app.route('/healthz', health);
   app.route('/readyz', readyRoutes(deps.ready));
   app.route('/api/orders', orderRoutes(deps.orders, deps.invoices));
-  app.route(ADMIN_JOBS_PATH, adminRoutes(deps.jobs, deps.config.admin));
+  app.route(ADMIN_JOBS_PATH, adminRoutes(deps.jobs, deps.config.admin, deps.ready.redis));
   if (deps.config.env !== 'production') {
     app.route('/api/dev', devRoutes(deps.users, deps.jobs));
   }

@@ -4,10 +4,12 @@ import { HonoAdapter } from '@bull-board/hono';
 import { serveStatic } from '@hono/node-server/serve-static';
 import { Hono } from 'hono';
 import { basicAuth } from 'hono/basic-auth';
+import type { Redis } from 'ioredis';
 import type { Config } from '../../config.ts';
 import type { JobsClient } from '../../jobs/client.ts';
 import { QUEUES } from '../../jobs/defaults.ts';
 import { adminHeaders } from '../admin-headers.ts';
+import { adminNeedsRedis } from '../admin-redis-guard.ts';
 import { errorResponse } from '../errors.ts';
 
 /** ADMIN_JOBS_PATH is where the jobs dashboard lives, as in the lesson. */
@@ -18,9 +20,10 @@ export const ADMIN_JOBS_PATH = '/admin/system/jobs';
  * state, recent runs with their duration, dead jobs with payload, error and
  * stack, and a button to re-queue them. It sits behind HTTP basic auth with
  * ADMIN_USER / ADMIN_PASSWORD. With no ADMIN_PASSWORD set, it stays locked.
- * Nothing caches it and no other site can frame it (adminHeaders).
+ * Nothing caches it and no other site can frame it (adminHeaders). While
+ * `redis` is down its JSON API answers 503 (adminNeedsRedis).
  */
-export function adminRoutes(jobs: JobsClient, admin: Config['admin']) {
+export function adminRoutes(jobs: JobsClient, admin: Config['admin'], redis: Pick<Redis, 'status'>) {
   const board = new HonoAdapter(serveStatic).setBasePath(ADMIN_JOBS_PATH);
   createBullBoard({
     queues: QUEUES.map((queue) => new BullMQAdapter(jobs.queue(queue))),
@@ -48,6 +51,7 @@ export function adminRoutes(jobs: JobsClient, admin: Config['admin']) {
     // 📜 https://hono.dev/docs/middleware/builtin/basic-auth
     return next();
   });
+  app.use('/api/*', adminNeedsRedis(redis));
   app.route('/', board.registerPlugin());
   return app;
 }
