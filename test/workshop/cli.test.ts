@@ -103,7 +103,8 @@ describe('npm run exercise N, without a terminal', () => {
     expect(output).toContain(`Mail inbox   http://127.0.0.1:${webPort} (MailDev, started for this session)`);
     const { isReachable } = await import('../../src/dev/reachable.ts');
     expect(await isReachable(env.REDIS_URL), 'Redis should be stopped once the check is done').toBe(false);
-  });
+    // It starts a Redis, MailDev and Vitest of its own: more than 30 s on a busy 2-core machine.
+  }, 90_000);
 });
 
 describe('npm run hint, diff, solution and reset', () => {
