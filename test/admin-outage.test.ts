@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminNeedsRedis } from '../src/api/admin-redis-guard.ts';
 import { startRedisServer, type RedisServer } from './harness/redis-server.ts';
@@ -55,7 +56,7 @@ describe('the admin API during a Redis outage', () => {
 
 describe('adminNeedsRedis', () => {
   it('turns a failure from Redis going away mid-request into the 503', async () => {
-    const redis = { status: 'ready' as string };
+    const redis: { status: Redis['status'] } = { status: 'ready' };
     const app = new Hono()
       .use(adminNeedsRedis(redis))
       .get('/', () => {

@@ -6,7 +6,9 @@ import type { JobsClient } from '../jobs/client.ts';
 import type { Logger } from '../logger.ts';
 import type { InvoiceService } from '../services/invoices.ts';
 import type { OrderService } from '../services/orders.ts';
+import { limitBodySize } from './body-limit.ts';
 import { errorResponse } from './errors.ts';
+import { jsonOnly } from './json-only.ts';
 import { ADMIN_JOBS_PATH, adminRoutes } from './routes/admin.ts';
 import { devRoutes } from './routes/dev.ts';
 import { health } from './routes/health.ts';
@@ -31,6 +33,9 @@ export interface AppDeps {
  */
 export function createApp(deps: AppDeps) {
   const app = new Hono();
+  // On every route, before any route reads the body: first its size, then its type.
+  app.use(limitBodySize);
+  app.use(jsonOnly);
   app.route('/healthz', health);
   app.route('/readyz', readyRoutes(deps.ready));
   app.route('/api/orders', orderRoutes(deps.orders, deps.invoices));

@@ -1,0 +1,154 @@
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../src/dev/free-port.ts';
+import { spawnScript, stopAll } from './harness/process.ts';
+import { services, uniquePrefix } from './harness/services.ts';
+
+// The real API process, sent four 50 MB orders at once: it must refuse them at
+// once with 413, and its memory must stay about where it was.
+
+const MB = 1024 * 1024;
+const BODY_BYTES = 50 * MB;
+/** How much the API's memory may grow over the whole attack. Reading the bodies took over 1 GB. */
+const MAX_GROWTH_BYTES = 100 * MB;
+/** How long a 413 may take. Reading a 50 MB body and answering it took seconds. */
+const MAX_ANSWER_MS = 2_000;
+
+let baseUrl: string;
+let apiPid: number;
+
+beforeAll(async () => {
+  const port = await freePort();
+  baseUrl = `http://127.0.0.1:${port}`;
+  const root = mkdtempSync(join(tmpdir(), 'jobs-api-memory-'));
+  const api = spawnScript(
+    'src/cmd/api.ts',
+    {
+      PORT: String(port),
+      REDIS_URL: services().redisUrl,
+      SMTP_URL: services().smtpUrl,
+      QUEUE_PREFIX: uniquePrefix('api-memory'),
+      DATABASE_PATH: join(root, 'app.db'),
+      UPLOADS_DIR: join(root, 'uploads'),
+    },
+    'api',
+  );
+  await api.waitForOutput(/API listening/, 20_000);
+  apiPid = pidOfChild('src/cmd/api.ts');
+});
+afterAll(stopAll);
+
+/** statusField reads one line of /proc/<pid>/status, such as `VmRSS:  123456 kB` or `PPid:  42`. */
+function statusField(pid: number | string, field: string): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const match = new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(status);
+  if (!match) throw new Error(`no ${field} in /proc/${pid}/status`);
+  return Number(match[1]);
+}
+
+/** pidOfChild finds this process's child that runs `script`: spawnScript does not say its pid. */
+function pidOfChild(script: string): number {
+  const pids = readdirSync('/proc').filter((name) => {
+    if (!/^\d+$/.test(name)) return false;
+    try {
+      return statusField(name, 'PPid') === process.pid && readFileSync(`/proc/${name}/cmdline`, 'utf8').includes(script);
+    } catch {
+      return false; // it exited while we looked
+    }
+  });
+  if (pids.length !== 1) throw new Error(`expected one child running ${script}, found ${pids.length}`);
+  return Number(pids[0]);
+}
+
+/** memoryOf reads a process's resident memory now (VmRSS) and its peak so far (VmHWM), in bytes. */
+function memoryOf(pid: number) {
+  return { rss: statusField(pid, 'VmRSS') * 1024, peak: statusField(pid, 'VmHWM') * 1024 };
+}
+
+/** An order whose sku makes the JSON body `size` bytes long: valid JSON, just huge. */
+function hugeOrder(size: number): Buffer {
+  const head = '{"user_id":1,"quantity":1,"sku":"';
+  const tail = '"}';
+  return Buffer.concat([Buffer.from(head), Buffer.alloc(size - head.length - tail.length, 'x'), Buffer.from(tail)]);
+}
+
+/**
+ * postBig sends `body` to POST /api/orders, with its Content-Length or else
+ * chunked, and resolves with the answer as soon as it comes, while the body
+ * may still be on its way. The server may then close the connection.
+ */
+function postBig(body: Buffer, { chunked }: { chunked: boolean }): Promise<{ status: number; error: string; ms: number }> {
+  const startedAt = Date.now();
+  return new Promise((resolve, reject) => {
+    const headers: Record<string, string | number> = { 'content-type': 'application/json' };
+    if (!chunked) headers['content-length'] = body.length;
+    const req = request(`${baseUrl}/api/orders`, { method: 'POST', headers });
+    let answered = false;
+    req.on('response', (res) => {
+      answered = true;
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk.slice(0, 1_000)));
+      res.on('end', () => {
+        req.destroy(); // stop sending the rest of the body
+        resolve({ status: res.statusCode!, error: (JSON.parse(text) as { error: string }).error, ms: Date.now() - startedAt });
+      });
+    });
+    // Once the server has answered, it may close the connection while we still send: that is fine.
+    req.on('error', (err) => {
+      if (!answered) reject(err);
+    });
+    if (chunked) {
+      Readable.from(chunksOf(body, 64 * 1024)).pipe(req);
+    } else {
+      req.end(body);
+    }
+  });
+}
+
+function* chunksOf(body: Buffer, size: number) {
+  for (let at = 0; at < body.length; at += size) yield body.subarray(at, at + size);
+}
+
+const mb = (bytes: number) => `${(bytes / MB).toFixed(1)} MB`;
+
+describe('four 50 MB orders at once, to the real API process', () => {
+  it('are refused with 413 at once, and the memory stays where it was', async () => {
+    const body = hugeOrder(BODY_BYTES);
+    const before = memoryOf(apiPid);
+
+    const answers = await Promise.all([
+      postBig(body, { chunked: false }),
+      postBig(body, { chunked: false }),
+      postBig(body, { chunked: false }),
+      postBig(body, { chunked: true }),
+    ]);
+    const after = memoryOf(apiPid);
+
+    console.log(
+      `API memory with 4 x ${mb(BODY_BYTES)} bodies: RSS ${mb(before.rss)} before, ${mb(after.rss)} after` +
+        ` (peak ${mb(before.peak)} before, ${mb(after.peak)} after); answered in ${answers.map((a) => `${a.ms} ms`).join(', ')}` +
+        ` (the last one chunked)`,
+    );
+    for (const answer of answers) {
+      expect(answer.status).toBe(413);
+      expect(answer.error).toMatch(/body is larger than/);
+      expect(answer.ms).toBeLessThan(MAX_ANSWER_MS);
+    }
+    expect(after.rss - before.rss).toBeLessThan(MAX_GROWTH_BYTES);
+    expect(after.peak - before.rss).toBeLessThan(MAX_GROWTH_BYTES);
+  });
+
+  it('still takes a normal order afterwards', async () => {
+    const res = await fetch(`${baseUrl}/api/orders`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ user_id: 1, sku: 'mug', quantity: 1 }),
+    });
+    expect(res.status).toBe(201);
+  });
+});
