@@ -1,8 +1,9 @@
 // The API process: `npm run api`. It enqueues jobs and never runs them.
 import { serve } from '@hono/node-server';
 import { wireApi } from '../api/wiring.ts';
-import { loadConfig } from '../config.ts';
+import { loadConfig, withoutPassword } from '../config.ts';
 import { waitForRedis } from '../jobs/connection.ts';
+import { RedisErrorLog } from '../jobs/redis-errors.ts';
 import { createLogger } from '../logger.ts';
 import { onShutdown } from './shutdown.ts';
 
@@ -17,6 +18,11 @@ if (config.env === 'production' && !config.admin.password) {
   process.exit(1);
 }
 const api = wireApi(config, log);
+
+// Enqueues fail fast while Redis is down, and say so in their 503. The log says why, once.
+const redisErrors = new RedisErrorLog(log, { where: withoutPassword(config.redisUrl) });
+api.redis.on('error', (err) => redisErrors.error(err));
+api.redis.on('ready', () => redisErrors.reachable());
 
 /** REDIS_STARTUP_WAIT_MS: how long the API waits for Redis before it takes requests anyway. */
 const REDIS_STARTUP_WAIT_MS = 3_000;

@@ -4,7 +4,8 @@ import type { Logger } from '../logger.ts';
 /**
  * logJobEvents logs what a learner needs to see of each job a queue runs:
  * done with its duration, failed with attempt n of N and the time of the next
- * retry, and dead once the attempts are used up. (JobServer logs the start.)
+ * retry, and dead once the attempts are used up. (JobServer logs the start,
+ * and the queue's Redis errors: see redis-errors.ts.)
  */
 export function logJobEvents(worker: Worker, log: Logger): void {
   worker.on('completed', (job) => {
@@ -25,5 +26,4 @@ export function logJobEvents(worker: Worker, log: Logger): void {
       log.warn({ ...context, retryAt }, `job failed (attempt ${job.attemptsMade} of ${attempts}), retrying at ${retryAt}`);
     }
   });
-  worker.on('error', (err) => log.error({ err, queue: worker.name }, 'queue error'));
 }

@@ -11,6 +11,7 @@ import {
 import type { ServeMux } from './mux.ts';
 import { logJobEvents } from './job-log.ts';
 import { QueueFetcher } from './queue-fetcher.ts';
+import { RedisErrorLog, redisAddress } from './redis-errors.ts';
 import { DEFAULT_RETRY_POLICY, retryDelay, type RetryPolicy } from './retry.ts';
 import { Signal } from './signal.ts';
 import { weightedOrder } from './weighted.ts';
@@ -88,6 +89,8 @@ export class JobServer {
     this.#log = opts.logger ?? createLogger('worker');
     this.#random = opts.random ?? Math.random;
     const policy = opts.retry ?? DEFAULT_RETRY_POLICY;
+    // Every queue has its own connections; while Redis is down they all fail, so they share one log of it.
+    const redisErrors = new RedisErrorLog(this.#log, { where: redisAddress(connection), label: 'queue error' });
 
     for (const [queue, weight] of Object.entries(this.#weights) as [QueueName, number][]) {
       if (!(weight > 0)) continue;
@@ -104,6 +107,8 @@ export class JobServer {
         metrics: { maxDataPoints: MetricsTime.ONE_WEEK },
       });
       logJobEvents(fetcher, this.#log);
+      fetcher.on('error', (err) => redisErrors.error(err, { queue }));
+      fetcher.getBackend().on('ready', () => redisErrors.reachable());
       this.#fetchers.set(queue, fetcher);
     }
     if (this.#fetchers.size === 0) throw new RangeError('a JobServer needs at least one queue with a weight above 0');
