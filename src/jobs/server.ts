@@ -155,6 +155,11 @@ export class JobServer {
         continue;
       }
       const next = this.#held.shift() ?? (await this.#fetchFirst(weightedOrder(this.#weights, this.#random)));
+      // shutdown() may have begun while we fetched, and its notify found nobody waiting.
+      if (this.#stopping) {
+        if (next) await this.#giveBack(next);
+        break;
+      }
       if (next) {
         this.#run(next);
         continue;
@@ -246,7 +251,12 @@ export class JobServer {
     }
     // Held jobs go first, and the dispatcher runs them: free the slot.
     if (this.#stopping || this.#held.length > 0) return undefined;
-    return this.#fetchFirst(chained ? order.slice(1) : order);
+    const fetched = await this.#fetchFirst(chained ? order.slice(1) : order);
+    if (fetched && this.#stopping) {
+      await this.#giveBack(fetched); // fetched while shutdown began: not ours to start
+      return undefined;
+    }
+    return fetched;
   }
 
   async #giveBack({ job, token, fetcher }: Fetched): Promise<void> {
