@@ -61,6 +61,23 @@ describe('POST /api/orders', () => {
     expect((await bed.post('/api/orders', { user_id: 999, sku: 'mug', quantity: 1 })).status).toBe(422);
     expect(bed.outbox.countPending()).toBe(pendingBefore);
   });
+
+  it('answers 409 with how many are left when the stock runs out, and enqueues nothing', async () => {
+    bed.db.prepare("UPDATE products SET stock = 3 WHERE sku = 'tee'").run();
+    const pendingBefore = bed.outbox.countPending();
+
+    expect(await bed.post('/api/orders', { user_id: 1, sku: 'tee', quantity: 5 })).toEqual({ status: 409, body: { error: 'only 3 tee left, you asked for 5' } });
+    expect(bed.outbox.countPending()).toBe(pendingBefore);
+    expect((await bed.post('/api/orders', { user_id: 1, sku: 'tee', quantity: 3 })).status).toBe(201);
+    expect(await bed.post('/api/orders', { user_id: 2, sku: 'tee', quantity: 1 })).toEqual({ status: 409, body: { error: 'tee is sold out' } });
+  });
+
+  it('answers 400 for a sku longer than 64 characters, without echoing it', async () => {
+    const { status, body } = await bed.post('/api/orders', { user_id: 1, sku: 'x'.repeat(10_000), quantity: 1 });
+    expect(status).toBe(400);
+    expect(body.error).toMatch(/^sku: /);
+    expect(body.error).not.toContain('xxxx');
+  });
 });
 
 describe('POST /api/orders/:id/invoice', () => {

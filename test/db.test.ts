@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase, type Db } from '../src/db/database.ts';
 import { MIGRATIONS, migrate } from '../src/db/migrations.ts';
@@ -57,6 +58,26 @@ describe('migrations', () => {
       again.close();
     } finally {
       await rm(root, { recursive: true, force: true });
+    }
+  });
+
+  it('reserves, on upgrade, the units of the orders that update_inventory has not applied yet', () => {
+    const reservations = MIGRATIONS.findIndex((sql) => sql.includes('ADD COLUMN reserved'));
+    const old = new Database(':memory:');
+    try {
+      for (const sql of MIGRATIONS.slice(0, reservations)) old.exec(sql);
+      old.pragma(`user_version = ${reservations}`);
+      old.exec(`INSERT INTO users (id, email, name, birthday) VALUES (1, 'a@example.test', 'A', '2000-01-01');
+        INSERT INTO products (sku, name, price_cents, stock) VALUES ('mug', 'Mug', 1200, 10), ('tee', 'Tee', 2500, 5);
+        INSERT INTO orders (user_id, sku, quantity, total_cents, inventory_updated_at) VALUES
+          (1, 'mug', 2, 2400, NULL), (1, 'mug', 3, 3600, NULL), (1, 'mug', 4, 4800, '2024-05-01 10:00:00')`);
+
+      expect(migrate(old)).toBe(MIGRATIONS.length - reservations);
+      const orders = new OrderRepo(old);
+      expect(orders.findProduct('mug')).toMatchObject({ stock: 10, reserved: 5 });
+      expect(orders.findProduct('tee')).toMatchObject({ stock: 5, reserved: 0 });
+    } finally {
+      old.close();
     }
   });
 

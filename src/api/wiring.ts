@@ -3,7 +3,7 @@ import type { Config } from '../config.ts';
 import { openDatabase, type Db } from '../db/database.ts';
 import { OrderRepo } from '../db/orders.ts';
 import { OutboxRepo } from '../db/outbox.ts';
-import { seed } from '../db/seed.ts';
+import { seedCatalog, seedDemoUsers } from '../db/seed.ts';
 import { UserRepo } from '../db/users.ts';
 import { JobsClient } from '../jobs/client.ts';
 import { producerConnection } from '../jobs/connection.ts';
@@ -28,14 +28,16 @@ export interface ApiParts {
 type ApiConfig = Pick<Config, 'env' | 'admin' | 'databasePath' | 'redisUrl' | 'queuePrefix'>;
 
 /**
- * wireApi builds everything the API needs from its config: the database (seeded
- * outside production), a fail-fast Redis connection, the jobs client, the
- * outbox relay, and the order and invoice services. cmd/api.ts serves the app;
- * tests and the benchmark call it without a port.
+ * wireApi builds everything the API needs from its config: the database (with
+ * the catalog, and the demo users outside production), a fail-fast Redis
+ * connection, the jobs client, the outbox relay, and the order and invoice
+ * services. cmd/api.ts serves the app; tests and the benchmark call it
+ * without a port.
  */
 export function wireApi(config: ApiConfig, log: Logger, opts: { relayRetryMs?: number } = {}): ApiParts {
   const db = openDatabase(config.databasePath);
-  if (config.env !== 'production') seed(db);
+  seedCatalog(db);
+  if (config.env !== 'production') seedDemoUsers(db);
 
   const redis = producerConnection(config.redisUrl);
   const jobs = new JobsClient(redis, { prefix: config.queuePrefix });

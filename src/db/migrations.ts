@@ -44,6 +44,16 @@ export const MIGRATIONS: readonly string[] = [
    );
    -- The relay only ever reads unsent rows, so only they are indexed.
    CREATE INDEX outbox_unsent ON outbox (id) WHERE sent_at IS NULL`,
+
+  // An order reserves its units when it is placed, and update_inventory takes
+  // them off the stock later. Orders placed before this migration that are
+  // still waiting for update_inventory reserved nothing, yet it will release
+  // their units: reserve them now.
+  `ALTER TABLE products ADD COLUMN reserved INTEGER NOT NULL DEFAULT 0 CHECK (reserved >= 0);
+   UPDATE products SET reserved = (
+     SELECT coalesce(sum(quantity), 0) FROM orders
+     WHERE orders.sku = products.sku AND orders.inventory_updated_at IS NULL
+   )`,
 ];
 
 /**

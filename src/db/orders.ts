@@ -1,11 +1,17 @@
 import type { Db } from './database.ts';
 
-/** Product is something the shop sells. Prices are in cents, to avoid float rounding. */
+/**
+ * Product is something the shop sells. Prices are in cents, to avoid float
+ * rounding. `stock` is what is on the shelf; `reserved` is the part of it that
+ * orders have bought but update_inventory has not taken off yet. An order can
+ * buy only what is left: stock - reserved.
+ */
 export interface Product {
   sku: string;
   name: string;
   priceCents: number;
   stock: number;
+  reserved: number;
 }
 
 /**
@@ -38,6 +44,22 @@ export class OrderError extends Error {
   override name = 'OrderError';
 }
 
+/**
+ * OutOfStockError: the product has fewer units left than the order asks for.
+ * Units that other orders have reserved are not left.
+ */
+export class OutOfStockError extends OrderError {
+  override name = 'OutOfStockError';
+
+  constructor(
+    readonly sku: string,
+    readonly available: number,
+    readonly requested: number,
+  ) {
+    super(available === 0 ? `${sku} is sold out` : `only ${available} ${sku} left, you asked for ${requested}`);
+  }
+}
+
 const ORDER_COLUMNS = `id, user_id AS userId, sku, quantity, total_cents AS totalCents,
   created_at AS createdAt, inventory_updated_at AS inventoryUpdatedAt`;
 
@@ -46,25 +68,57 @@ export class OrderRepo {
   constructor(private readonly db: Db) {}
 
   /**
-   * insert creates an order at the product's current price. It throws an
-   * OrderError for an unknown user or product, or a quantity that is not a
-   * positive whole number. To enqueue jobs for the order atomically, call it
-   * inside `db.transaction(...)` together with `OutboxRepo.add`.
+   * insert creates an order at the product's current price and reserves its
+   * quantity, so no other order can buy the same units. It throws an
+   * OutOfStockError when fewer are left, and an OrderError for an unknown user
+   * or product, or a quantity that is not a positive whole number; then it
+   * writes nothing. To enqueue jobs for the order atomically, call it inside
+   * `db.transaction(...)` together with `OutboxRepo.add`.
    */
   insert(input: NewOrder): Order {
     const { userId, sku, quantity } = input;
     if (!Number.isInteger(quantity) || quantity <= 0) {
       throw new OrderError(`quantity must be a positive whole number, got ${quantity}`);
     }
+    // A transaction of its own, or a savepoint inside the caller's: a failure
+    // after the reservation (an unknown user) takes the reservation back too.
+    const placeOrder = this.db.transaction((): Order => {
+      this.reserve(sku, quantity);
+      const product = this.findProduct(sku)!;
+      const user = this.db.prepare('SELECT 1 FROM users WHERE id = ?').get(userId);
+      if (!user) throw new OrderError(`unknown user ${userId}`);
+
+      const { lastInsertRowid } = this.db
+        .prepare('INSERT INTO orders (user_id, sku, quantity, total_cents) VALUES (?, ?, ?, ?)')
+        .run(userId, sku, quantity, product.priceCents * quantity);
+      return this.findById(Number(lastInsertRowid))!;
+    });
+    return placeOrder.immediate();
+  }
+
+  /**
+   * reserve sets `quantity` units of the product aside for an order, or throws
+   * if fewer are left. The check and the reservation are one UPDATE, so two
+   * orders can never both take the last unit.
+   *
+   * It is the first statement of the order's transaction, and must stay so
+   * inside a caller's transaction too (OrderService.create opens a deferred
+   * one). Other processes write to the same file: a transaction that reads
+   * first and writes later fails with "database is locked" if one of them
+   * wrote in between, while one that starts with a write waits for its turn
+   * (busy_timeout).
+   */
+  private reserve(sku: string, quantity: number): void {
+    const reserved = this.db
+      .prepare('UPDATE products SET reserved = reserved + ? WHERE sku = ? AND stock - reserved >= ?')
+      .run(quantity, sku, quantity);
+    if (reserved.changes === 1) return;
+
     const product = this.findProduct(sku);
     if (!product) throw new OrderError(`unknown product '${sku}'`);
-    const user = this.db.prepare('SELECT 1 FROM users WHERE id = ?').get(userId);
-    if (!user) throw new OrderError(`unknown user ${userId}`);
-
-    const { lastInsertRowid } = this.db
-      .prepare('INSERT INTO orders (user_id, sku, quantity, total_cents) VALUES (?, ?, ?, ?)')
-      .run(userId, sku, quantity, product.priceCents * quantity);
-    return this.findById(Number(lastInsertRowid))!;
+    // Below 0 only in a database that sold too much before orders reserved.
+    const left = Math.max(product.stock - product.reserved, 0);
+    throw new OutOfStockError(sku, left, quantity);
   }
 
   /** findById returns the order, or undefined if there is none with that id. */
@@ -75,7 +129,7 @@ export class OrderRepo {
   /** findProduct returns the product, or undefined for an unknown sku. */
   findProduct(sku: string): Product | undefined {
     return this.db
-      .prepare<[string], Product>('SELECT sku, name, price_cents AS priceCents, stock FROM products WHERE sku = ?')
+      .prepare<[string], Product>('SELECT sku, name, price_cents AS priceCents, stock, reserved FROM products WHERE sku = ?')
       .get(sku);
   }
 
@@ -98,10 +152,11 @@ export class OrderRepo {
   }
 
   /**
-   * applyInventory takes the order's quantity off its product's stock, once.
-   * It returns true if it did, and false if the order had been applied
-   * already: a retried update_inventory job must not take the stock twice.
-   * Throws an OrderError if there is no such order.
+   * applyInventory takes the order's quantity off its product's stock and
+   * releases the reservation the order made, once. It returns true if it did,
+   * and false if the order had been applied already: a retried
+   * update_inventory job must not take the stock twice. Throws an OrderError
+   * if there is no such order.
    */
   applyInventory(orderId: number): boolean {
     const apply = this.db.transaction((): boolean => {
@@ -118,7 +173,11 @@ export class OrderRepo {
         return false;
       }
       const order = this.findById(orderId)!;
-      this.db.prepare('UPDATE products SET stock = stock - ? WHERE sku = ?').run(order.quantity, order.sku);
+      // The units leave the shelf and the reservation together, so what is
+      // left (stock - reserved) does not change: insert() sold them already.
+      this.db
+        .prepare('UPDATE products SET stock = stock - ?, reserved = reserved - ? WHERE sku = ?')
+        .run(order.quantity, order.quantity, order.sku);
       return true;
     });
     // IMMEDIATE takes the write lock at BEGIN, so the API and the worker

@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { OrderError } from '../../db/orders.ts';
+import { OrderError, OutOfStockError } from '../../db/orders.ts';
 import { formatIssues } from '../../jobs/tasks.ts';
 import { OrderNotFoundError, type InvoiceService } from '../../services/invoices.ts';
 import type { OrderService } from '../../services/orders.ts';
@@ -8,14 +8,17 @@ import { errorResponse } from '../errors.ts';
 
 const CreateOrderBody = z.object({
   user_id: z.number().int().positive(),
-  sku: z.string().min(1),
+  // Bounded, so that no error message echoes a huge sku.
+  sku: z.string().min(1).max(64),
   quantity: z.number().int().positive().max(1_000),
 });
 
 /**
  * orderRoutes: POST /api/orders creates an order; its jobs go through the
- * outbox. POST /api/orders/:id/invoice enqueues the order's invoice and
- * answers 202 with the job id, or 503 at once while Redis is down.
+ * outbox. It answers 409 when the product has too few units left, and 422 for
+ * an unknown user or product. POST /api/orders/:id/invoice enqueues the
+ * order's invoice and answers 202 with the job id, or 503 at once while Redis
+ * is down.
  */
 export function orderRoutes(orders: OrderService, invoices: InvoiceService) {
   return new Hono()
@@ -30,6 +33,8 @@ export function orderRoutes(orders: OrderService, invoices: InvoiceService) {
         const order = orders.create({ userId: user_id, sku, quantity });
         return c.json({ order }, 201);
       } catch (err) {
+        // 409: the order is fine, but the stock has run out (it may come back).
+        if (err instanceof OutOfStockError) return errorResponse(c, 409, err.message);
         if (err instanceof OrderError) return errorResponse(c, 422, err.message);
         throw err;
       }
