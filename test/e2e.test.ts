@@ -64,7 +64,7 @@ describe('an order, end to end', () => {
   it('answers 201 and the receipt email arrives', async () => {
     const { status, body } = await post('/api/orders', { user_id: 2, sku: 'sticker', quantity: 3 });
     expect(status).toBe(201);
-    const mail = await inbox.waitFor((m) => m.subject === `Your receipt for order #${body.order.id}`);
+    const mail = await inbox.waitFor((m) => m.subject === `Your receipt for order #${body.order.id}` && m.to.includes('grace@example.test'));
     expect(mail.to).toEqual(['grace@example.test']);
     await worker.waitForOutput(/"task":"update_inventory".*job done/);
   });
