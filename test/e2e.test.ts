@@ -6,6 +6,7 @@ import { freePort } from '../src/dev/free-port.ts';
 import { createInbox } from './harness/inbox.ts';
 import { spawnScript, stopAll, type ChildScript } from './harness/process.ts';
 import { services, uniquePrefix } from './harness/services.ts';
+import { prepareDatabase } from './support/database.ts';
 
 // The whole lesson, as separate processes: API -> Redis -> worker -> SMTP -> inbox.
 const inbox = createInbox(services());
@@ -26,6 +27,7 @@ beforeAll(async () => {
     DATABASE_PATH: join(mkdtempSync(join(tmpdir(), 'jobs-e2e-')), 'app.db'),
     UPLOADS_DIR: uploadsDir,
   };
+  prepareDatabase(env.DATABASE_PATH).close();
   api = spawnScript('src/cmd/api.ts', env, 'api');
   worker = spawnScript('src/cmd/worker.ts', env, 'worker');
   await Promise.all([api.waitForOutput(/API listening/, 20_000), worker.waitForOutput(/worker started/, 20_000)]);

@@ -1,4 +1,3 @@
-import { randomInt } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +13,7 @@ import { Uploads } from '../src/storage/uploads.ts';
 import { spawnScript, stopAll } from './harness/process.ts';
 import { services, uniquePrefix } from './harness/services.ts';
 import { waitUntil } from './support/wait.ts';
+import { prepareDatabase } from './support/database.ts';
 
 // An order reserves its quantity when it is placed; update_inventory later
 // takes it off the stock and releases the reservation. The shop never sells
@@ -81,20 +81,6 @@ describe('reserving stock', () => {
   });
 });
 
-/**
- * prepareDatabase creates and seeds the file, and makes its order ids start at
- * a random number. The inbox is shared with every suite that runs at the same
- * time, and each fresh database numbers its orders from 1: a placeholder order
- * (a sticker, already applied) makes the receipts' subjects ours alone.
- */
-function prepareDatabase(path: string): Db {
-  const db = openDatabase(path);
-  seed(db);
-  db.prepare(
-    "INSERT INTO orders (id, user_id, sku, quantity, total_cents, inventory_updated_at) VALUES (?, 1, 'sticker', 1, 300, datetime('now'))",
-  ).run(randomInt(1_000_000, 1_000_000_000));
-  return db;
-}
 
 /** startApis starts `count` API processes on the same env (so on one database file) and returns their addresses. */
 async function startApis(count: number, env: Record<string, string>) {

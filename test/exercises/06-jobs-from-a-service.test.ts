@@ -1,13 +1,11 @@
 // Exercise 06: OrderService.create saves the order, then three jobs: a receipt and
 // an inventory update now, a review request in 7 days.
-import { randomInt } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Job } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase, type Db } from '../../src/db/database.ts';
-import { seed } from '../../src/db/seed.ts';
+import type { Db } from '../../src/db/database.ts';
 import { freePort } from '../../src/dev/free-port.ts';
 import { QUEUES } from '../../src/jobs/defaults.ts';
 import { REVIEW_REQUEST_DELAY_MS } from '../../src/services/orders.ts';
@@ -18,6 +16,7 @@ import { stopAll, type ChildScript } from '../harness/process.ts';
 import { services, uniquePrefix } from '../harness/services.ts';
 import { apiTestbed } from '../support/api.ts';
 import { waitUntil } from '../support/wait.ts';
+import { prepareDatabase } from '../support/database.ts';
 
 const TASKS = ['send_receipt', 'update_inventory', 'ask_for_review'] as const;
 
@@ -133,18 +132,6 @@ describe('OrderService.create, through POST /api/orders', () => {
   });
 });
 
-/** prepareDatabase migrates and seeds the file, and makes this database's order ids start at a random number. */
-function prepareDatabase(path: string): Db {
-  const db = openDatabase(path);
-  seed(db);
-  // The inbox is shared with every suite that runs at the same time, and each
-  // fresh database numbers its orders from 1. A placeholder order with a random
-  // id makes the next ids, and so the receipts' subjects, ours alone.
-  db.prepare(
-    "INSERT INTO orders (id, user_id, sku, quantity, total_cents, inventory_updated_at) VALUES (?, 1, 'sticker', 1, 300, datetime('now'))",
-  ).run(randomInt(1_000_000, 1_000_000_000));
-  return db;
-}
 
 describe('your API and worker, end to end', () => {
   const inbox = createInbox(services());

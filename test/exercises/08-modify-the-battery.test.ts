@@ -2,14 +2,13 @@
 // a new task (its payload, TODO 1; its handler, TODO 2), enqueued from a
 // service on its own queue with its own retry policy (TODO 3), and a worker
 // whose concurrency comes from WORKER_CONCURRENCY (TODO 4).
-import { randomInt } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
-import { openDatabase, type Db } from '../../src/db/database.ts';
+import { openDatabase } from '../../src/db/database.ts';
 import { OrderRepo } from '../../src/db/orders.ts';
 import { seed } from '../../src/db/seed.ts';
 import { UserRepo } from '../../src/db/users.ts';
@@ -28,6 +27,7 @@ import { services, uniquePrefix } from '../harness/services.ts';
 import { apiTestbed } from '../support/api.ts';
 import { jobsTestbed } from '../support/jobs.ts';
 import { waitUntil } from '../support/wait.ts';
+import { prepareDatabase } from '../support/database.ts';
 
 /** Seed user 3's name, HTML on purpose, and how an invoice must show it. */
 const BOBBY_RAW = '<b>"Tables"</b>';
@@ -209,18 +209,6 @@ describe('more concurrency: WORKER_CONCURRENCY', () => {
   });
 });
 
-/** prepareDatabase migrates and seeds the file, and makes this database's order ids start at a random number. */
-function prepareDatabase(path: string): Db {
-  const db = openDatabase(path);
-  seed(db);
-  // The inbox is shared with every suite that runs at the same time, and each
-  // fresh database numbers its orders from 1. A placeholder order with a random
-  // id makes the next ids, and so the receipts' subjects, ours alone.
-  db.prepare(
-    "INSERT INTO orders (id, user_id, sku, quantity, total_cents, inventory_updated_at) VALUES (?, 1, 'sticker', 1, 300, datetime('now'))",
-  ).run(randomInt(1_000_000, 1_000_000_000));
-  return db;
-}
 
 describe('your API and worker, end to end', () => {
   let api: ChildScript;

@@ -7,8 +7,7 @@ import { join } from 'node:path';
 import type { Job } from 'bullmq';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { wireApi, type ApiParts } from '../../src/api/wiring.ts';
-import { openDatabase, type Db } from '../../src/db/database.ts';
-import { seed } from '../../src/db/seed.ts';
+import type { Db } from '../../src/db/database.ts';
 import { freePort } from '../../src/dev/free-port.ts';
 import { QUEUES } from '../../src/jobs/defaults.ts';
 import { OutboxRelay, OutboxWriter } from '../../src/jobs/outbox.ts';
@@ -21,6 +20,7 @@ import { stopAll, type ChildScript } from '../harness/process.ts';
 import { startRedisServer, type RedisServer } from '../harness/redis-server.ts';
 import { services, uniquePrefix } from '../harness/services.ts';
 import { waitUntil } from '../support/wait.ts';
+import { prepareDatabase } from '../support/database.ts';
 
 /** RETRY_MS: how often the relay under test tries again while Redis is down. */
 const RETRY_MS = 100;
@@ -254,18 +254,6 @@ describe('OutboxRelay', () => {
   });
 });
 
-/** prepareDatabase migrates and seeds the file, and makes this database's order ids start at a random number. */
-function prepareDatabase(path: string): Db {
-  const db = openDatabase(path);
-  seed(db);
-  // The inbox is shared with every suite that runs at the same time, and each
-  // fresh database numbers its orders from 1. A placeholder order with a random
-  // id makes the next ids, and so the receipts' subjects, ours alone.
-  db.prepare(
-    "INSERT INTO orders (id, user_id, sku, quantity, total_cents, inventory_updated_at) VALUES (?, 1, 'sticker', 1, 300, datetime('now'))",
-  ).run(randomInt(1_000_000, 1_000_000_000));
-  return db;
-}
 
 describe('your API and worker, through a Redis outage', () => {
   const inbox = createInbox(services());
