@@ -15,6 +15,8 @@ export interface ChildScript {
   kill(signal?: NodeJS.Signals): void;
   /** Settles when the process has exited. */
   exited: Promise<{ code: number | null; signal: string | null }>;
+  /** The process id (of the command's process for spawnCommand()). */
+  pid: number;
 }
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -84,6 +86,7 @@ function watch(child: ChildProcess, label: string, group: boolean): ChildScript 
   });
 
   return {
+    pid: child.pid!,
     output: () => output,
     kill: (sig = 'SIGTERM') => signal(child, group, sig),
     exited,
