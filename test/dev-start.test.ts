@@ -1,4 +1,5 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -114,7 +115,9 @@ describe('npm start with a password in REDIS_URL and no Redis running', () => {
     expect(await client.ping()).toBe('PONG');
     // The password reaches redis-server on stdin, not on its command line, where `ps` would show it.
     const pid = /process_id:(\d+)/.exec(await client.info('server'))![1];
-    expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8')).not.toContain('r3dis');
+    const commandLine = execFileSync('ps', ['-o', 'command=', '-p', pid!]).toString();
+    expect(commandLine).toContain('redis-server');
+    expect(commandLine).not.toContain('r3dis');
     client.disconnect();
 
     const res = await fetch(`http://127.0.0.1:${run.port}/api/dev/send-birthday/1`, { method: 'POST' });
