@@ -69,7 +69,11 @@ it(`a worker killed with SIGKILL after ${KILL_AFTER} of ${JOBS} jobs: a new work
   expect(lost, 'jobs never completed').toEqual([]);
   expect(missingFrom(ids, runsByJob), 'jobs whose handler never finished').toEqual([]);
   expect(runs.filter((run) => run.pid !== doomedPid).length, 'the new worker did the rest').toBeGreaterThan(0);
-  expect(missingFrom(stranded, new Set(rescuedLines.map((line) => line.job))), 'stranded jobs the new worker did not run').toEqual([]);
+  // A job whose handler the dead worker had finished may have been recorded by a command still on its
+  // way to Redis when the process died: it counts as done, not stranded. Every other one was rescued.
+  const finishedByDoomed = new Set(runs.filter((run) => run.pid === doomedPid).map((run) => run.jobId));
+  const strandedUnfinished = [...stranded].filter((id) => !finishedByDoomed.has(id));
+  expect(missingFrom(strandedUnfinished, new Set(rescuedLines.map((line) => line.job))), 'stranded jobs the new worker did not run').toEqual([]);
   expect(await queue.getJobCounts('failed', 'active', 'waiting', 'delayed')).toEqual({ failed: 0, active: 0, waiting: 0, delayed: 0 });
 
   printResult({
