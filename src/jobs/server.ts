@@ -50,9 +50,17 @@ interface Fetched {
  *
  * Each time a slot is free it draws a queue order by weight and takes the first
  * job it finds, so when every queue has work they are served about 6:3:1, and
- * when only one has work every slot serves it. When all queues are empty it
- * blocks on each of them in Redis (BullMQ's own blocking fetch), so a new job
- * starts within milliseconds and nothing polls.
+ * when only one has work every slot serves it.
+ *
+ * A queue found empty leaves the draw, so that serving `low` alone costs no more
+ * Redis round trips than serving `critical` alone: nobody asks the empty queues
+ * for a job every time. Instead one blocking fetch waits on each empty queue in
+ * Redis (BullMQ's own, which also wakes when a delayed job falls due). When a
+ * job arrives, that fetch takes it and holds it for the next free slot, and the
+ * queue rejoins the draw: a `critical` job that arrives while every slot serves
+ * a `low` backlog starts as soon as one slot is free. When every queue is
+ * empty, those blocking fetches are all that run: a new job starts within
+ * milliseconds and nothing polls.
  *
  * Failed jobs are retried with exponential backoff and jitter; after the last
  * attempt they stay in BullMQ's `failed` set, which is this workshop's dead
@@ -68,8 +76,10 @@ export class JobServer {
 
   /** Busy slots. Each runs one job at a time, and may chain to the next. Never more than #concurrency. */
   readonly #busy = new Set<Promise<void>>();
-  /** Jobs that a blocking fetch returned while every slot was busy (at most one per queue). */
+  /** Jobs that a blocking fetch returned, waiting for a free slot (at most one per queue). */
   readonly #held: Fetched[] = [];
+  /** Queues where the last fetch found no job. They are left out of the draw until their blocking fetch returns. */
+  readonly #empty = new Set<QueueName>();
   /** Queues with a blocking fetch in flight. */
   readonly #watching = new Set<QueueName>();
   /** Fires when a slot frees, a blocking fetch returns, or shutdown begins. */
@@ -154,7 +164,7 @@ export class JobServer {
         await this.#changed.wait();
         continue;
       }
-      const next = this.#held.shift() ?? (await this.#fetchFirst(weightedOrder(this.#weights, this.#random)));
+      const next = this.#takeHeld() ?? (await this.#fetchFirst(weightedOrder(this.#weights, this.#random)));
       // shutdown() may have begun while we fetched, and its notify found nobody waiting.
       if (this.#stopping) {
         if (next) await this.#giveBack(next);
@@ -164,22 +174,32 @@ export class JobServer {
         this.#run(next);
         continue;
       }
-      // A blocking fetch may have handed over a job while we looked.
-      if (this.#held.length > 0) continue;
-      // Every queue is empty: block on each of them until a job arrives.
-      this.#watchEmptyQueues();
+      // While we looked, a blocking fetch may have handed over a job or put its
+      // queue back in the draw, or a fetch failed: then look again.
+      const everyQueueEmpty = this.#empty.size === this.#fetchers.size;
+      if (this.#held.length > 0 || !everyQueueEmpty) continue;
+      // Every queue is empty, and a blocking fetch waits on each: sleep until one returns.
       await this.#changed.wait();
     }
   }
 
-  /** #fetchFirst tries the queues in the given order and takes the first job it finds. */
+  /** #takeHeld takes the oldest held job. Its queue may be known empty by now: then it gets its blocking fetch back. */
+  #takeHeld(): Fetched | undefined {
+    const held = this.#held.shift();
+    if (held) this.#watchEmptyQueues();
+    return held;
+  }
+
+  /** #fetchFirst tries the queues in the given order, skipping those known to be empty, and takes the first job it finds. */
   async #fetchFirst(order: QueueName[]): Promise<Fetched | undefined> {
     for (const queue of order) {
+      if (this.#empty.has(queue)) continue;
       const fetcher = this.#fetchers.get(queue)!;
       const token = this.#newToken(fetcher);
       try {
         const job = await fetcher.getNextJob(token, { block: false });
         if (job) return { job, token, fetcher };
+        this.#foundEmpty(queue);
       } catch (err) {
         this.#log.error({ err, queue }, 'could not fetch a job; trying again shortly');
         await sleep(1_000);
@@ -188,35 +208,52 @@ export class JobServer {
     return undefined;
   }
 
+  /** #foundEmpty takes a queue out of the draw, and has a blocking fetch wait for its next job. */
+  #foundEmpty(queue: QueueName): void {
+    this.#empty.add(queue);
+    this.#watchEmptyQueues();
+  }
+
   /**
-   * #watchEmptyQueues starts one blocking fetch per queue. It returns when a
-   * job arrives (or a delayed job falls due), or after BullMQ's block timeout.
-   * Either way the dispatcher wakes up and looks again.
+   * #watchEmptyQueues starts a blocking fetch on each queue known to be empty,
+   * unless one is open already or a job of that queue is held: a blocking fetch
+   * takes a job before a slot is free, and this bounds how many wait.
    */
   #watchEmptyQueues(): void {
-    for (const [queue, fetcher] of this.#fetchers) {
-      if (this.#watching.has(queue)) continue;
-      this.#watching.add(queue);
-      const token = this.#newToken(fetcher);
-      fetcher
-        .getNextJob(token, { block: true })
-        .then(
-          async (job) => {
-            if (!job) return;
-            if (this.#stopping) return this.#giveBack({ job, token, fetcher });
-            fetcher.holdLock(job, token);
-            this.#held.push({ job, token, fetcher });
-          },
-          (err: unknown) => {
-            // Closing the connection on shutdown ends the fetch with an error; that one is expected.
-            if (!this.#stopping) this.#log.error({ err, queue }, 'blocking fetch failed');
-          },
-        )
-        .finally(() => {
-          this.#watching.delete(queue);
-          this.#changed.notify();
-        });
+    if (this.#stopping) return;
+    for (const queue of this.#empty) {
+      if (this.#watching.has(queue) || this.#held.some((held) => held.fetcher.name === queue)) continue;
+      void this.#watch(queue);
     }
+  }
+
+  /**
+   * #watch blocks on one queue in Redis until a job arrives (or a delayed job
+   * falls due), or until BullMQ's block timeout (5 s), after which BullMQ looks
+   * once more. Whatever it returns, the queue rejoins the draw: a job means more
+   * may follow, and after a timeout or an error the next fetch from the queue
+   * finds out whether it is still empty.
+   */
+  async #watch(queue: QueueName): Promise<void> {
+    const fetcher = this.#fetchers.get(queue)!;
+    const token = this.#newToken(fetcher);
+    this.#watching.add(queue);
+    let job: Job | undefined;
+    try {
+      job = await fetcher.getNextJob(token, { block: true });
+    } catch (err) {
+      // Closing the connection on shutdown ends the fetch with an error; that one is expected.
+      if (!this.#stopping) this.#log.error({ err, queue }, 'blocking fetch failed');
+    }
+    this.#watching.delete(queue);
+    this.#empty.delete(queue);
+    if (job && this.#stopping) {
+      await this.#giveBack({ job, token, fetcher });
+    } else if (job) {
+      fetcher.holdLock(job, token);
+      this.#held.push({ job, token, fetcher });
+    }
+    this.#changed.notify();
   }
 
   /** #run occupies a slot with a job, and with the jobs it chains to (see #process). */
@@ -237,21 +274,26 @@ export class JobServer {
    * the draw picks this same queue, BullMQ hands back that queue's next job in
    * the same round trip. Otherwise the slot follows the drawn order itself. One
    * draw per job keeps the 6:3:1 ratio, and a busy queue costs half the round trips.
+   * Queues known to be empty are skipped when the order is used, not drawn
+   * (which leaves the odds between the other queues as they are).
    */
   async #process({ job, token, fetcher }: Fetched): Promise<Fetched | undefined> {
     this.#log.info({ job: job.id, task: job.name, queue: job.queueName, attempt: job.attemptsMade + 1 }, 'job started');
     const order = weightedOrder(this.#weights, this.#random);
     let chained = false;
-    const chainSameQueue = () => (chained = !this.#stopping && this.#held.length === 0 && order[0] === fetcher.name);
+    const firstWithWork = () => order.find((queue) => !this.#empty.has(queue));
+    const chainSameQueue = () => (chained = !this.#stopping && this.#held.length === 0 && firstWithWork() === fetcher.name);
     try {
       const next = await fetcher.processJob(job, token, chainSameQueue);
       if (next) return { job: next, token, fetcher };
+      // BullMQ looked for this queue's next job, and found none.
+      if (chained) this.#foundEmpty(fetcher.name as QueueName);
     } catch (err) {
       this.#log.error({ err, job: job.id }, 'could not record the job result');
     }
     // Held jobs go first, and the dispatcher runs them: free the slot.
     if (this.#stopping || this.#held.length > 0) return undefined;
-    const fetched = await this.#fetchFirst(chained ? order.slice(1) : order);
+    const fetched = await this.#fetchFirst(order);
     if (fetched && this.#stopping) {
       await this.#giveBack(fetched); // fetched while shutdown began: not ours to start
       return undefined;
