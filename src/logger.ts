@@ -3,6 +3,9 @@ import { secretScrubber, secretsOf } from './log-secrets.ts';
 
 export type { Logger };
 
+/** What a redacted field reads, as pino's redact writes it. */
+const CENSOR = '[Redacted]';
+
 /**
  * createLogger returns a pino logger named after the process. In a terminal
  * it prints pretty lines; piped (CI, `npm start`'s labelled output) it prints
@@ -12,19 +15,49 @@ export type { Logger };
  */
 export function createLogger(name: string): Logger {
   const pretty = process.stdout.isTTY || process.env.LOG_PRETTY === 'true';
-  return pino({
+  const secrets = secretsOf(process.env);
+  const logger = pino({
     name,
     level: process.env.LOG_LEVEL || 'info',
-    // Never log secrets, even if someone logs a whole config object.
-    redact: ['password', '*.password', 'smtpUrl', 'redisUrl', 'config.smtpUrl', 'config.redisUrl'],
+    // Never log secrets, even if someone logs a whole config object. A password one
+    // level down (`{ admin: { password } }`) is censored by censorNestedPasswords:
+    // pino's '*.password' would run its redaction on every field of every line.
+    redact: ['password', 'smtpUrl', 'redisUrl', 'config.smtpUrl', 'config.redisUrl'],
+    formatters: { log: censorNestedPasswords },
     // redact only knows the fields it is told about. A password can also hide in an
     // error's details (a failed login's command, a URL in a message): so each line
     // is scrubbed of the secrets themselves, wherever they are, before it is written.
     // pino calls this hook in this thread, before the line goes to pino-pretty's
     // worker thread, so pretty output is scrubbed too.
-    hooks: { streamWrite: secretScrubber(secretsOf(process.env)) },
+    hooks: secrets.length > 0 ? { streamWrite: secretScrubber(secrets) } : {},
     transport: pretty
       ? { target: 'pino-pretty', options: { colorize: true, singleLine: true, ignore: 'pid,hostname', translateTime: 'HH:MM:ss.l' } }
       : undefined,
   });
+  // A child's bindings are written on each of its lines: censor them the same way.
+  const child = logger.child;
+  logger.child = function (this: Logger, bindings, options) {
+    return child.call(this, censorNestedPasswords(bindings), options);
+  } as Logger['child'];
+  return logger;
+}
+
+/** censorNestedPasswords censors the `password` of each object among the fields. It copies only what it changes. */
+function censorNestedPasswords<T extends object>(fields: T): T {
+  let copy: Record<string, unknown> | undefined;
+  for (const key of Object.keys(fields)) {
+    const value: unknown = (fields as Record<string, unknown>)[key];
+    if (typeof value !== 'object' || value === null || !Object.hasOwn(value, 'password')) continue;
+    copy ??= { ...fields } as Record<string, unknown>;
+    copy[key] = withPasswordCensored(value);
+  }
+  return (copy as T | undefined) ?? fields;
+}
+
+function withPasswordCensored(value: object): object {
+  const copy = Object.assign(Object.create(Object.getPrototypeOf(value) as object | null) as Record<string, unknown>, value);
+  // An error's message and stack are its own but not enumerable: keep them.
+  if (value instanceof Error) Object.assign(copy, { message: value.message, stack: value.stack });
+  copy.password = CENSOR;
+  return copy;
 }

@@ -1,4 +1,6 @@
+import type { Transaction } from 'better-sqlite3';
 import type { Db } from './database.ts';
+import { statement } from './statements.ts';
 
 /**
  * Product is something the shop sells. Prices are in cents, to avoid float
@@ -65,7 +67,15 @@ const ORDER_COLUMNS = `id, user_id AS userId, sku, quantity, total_cents AS tota
 
 /** OrderRepo creates and reads orders, and applies them to the stock. */
 export class OrderRepo {
-  constructor(private readonly db: Db) {}
+  // Each db.transaction() call builds four wrapper functions: under load that
+  // showed in the profile, so each transaction is made once, here.
+  readonly #placeOrder: Transaction<(input: NewOrder) => Order>;
+  readonly #applyInventory: Transaction<(orderId: number) => boolean>;
+
+  constructor(private readonly db: Db) {
+    this.#placeOrder = db.transaction((input: NewOrder) => this.#place(input));
+    this.#applyInventory = db.transaction((orderId: number) => this.#apply(orderId));
+  }
 
   /**
    * insert creates an order at the product's current price and reserves its
@@ -76,24 +86,28 @@ export class OrderRepo {
    * `db.transaction(...)` together with `OutboxRepo.add`.
    */
   insert(input: NewOrder): Order {
-    const { userId, sku, quantity } = input;
+    const { quantity } = input;
     if (!Number.isInteger(quantity) || quantity <= 0) {
       throw new OrderError(`quantity must be a positive whole number, got ${quantity}`);
     }
     // A transaction of its own, or a savepoint inside the caller's: a failure
     // after the reservation (an unknown user) takes the reservation back too.
-    const placeOrder = this.db.transaction((): Order => {
-      this.reserve(sku, quantity);
-      const product = this.findProduct(sku)!;
-      const user = this.db.prepare('SELECT 1 FROM users WHERE id = ?').get(userId);
-      if (!user) throw new OrderError(`unknown user ${userId}`);
+    return this.#placeOrder.immediate(input);
+  }
 
-      const { lastInsertRowid } = this.db
-        .prepare('INSERT INTO orders (user_id, sku, quantity, total_cents) VALUES (?, ?, ?, ?)')
-        .run(userId, sku, quantity, product.priceCents * quantity);
-      return this.findById(Number(lastInsertRowid))!;
-    });
-    return placeOrder.immediate();
+  #place({ userId, sku, quantity }: NewOrder): Order {
+    this.reserve(sku, quantity);
+    const product = this.findProduct(sku)!;
+    const user = statement(this.db, 'SELECT 1 FROM users WHERE id = ?').get(userId);
+    if (!user) throw new OrderError(`unknown user ${userId}`);
+
+    const { lastInsertRowid } = statement(this.db, 'INSERT INTO orders (user_id, sku, quantity, total_cents) VALUES (?, ?, ?, ?)').run(
+      userId,
+      sku,
+      quantity,
+      product.priceCents * quantity,
+    );
+    return this.findById(Number(lastInsertRowid))!;
   }
 
   /**
@@ -109,9 +123,7 @@ export class OrderRepo {
    * (busy_timeout).
    */
   private reserve(sku: string, quantity: number): void {
-    const reserved = this.db
-      .prepare('UPDATE products SET reserved = reserved + ? WHERE sku = ? AND stock - reserved >= ?')
-      .run(quantity, sku, quantity);
+    const reserved = statement(this.db, 'UPDATE products SET reserved = reserved + ? WHERE sku = ? AND stock - reserved >= ?').run(quantity, sku, quantity);
     if (reserved.changes === 1) return;
 
     const product = this.findProduct(sku);
@@ -123,14 +135,12 @@ export class OrderRepo {
 
   /** findById returns the order, or undefined if there is none with that id. */
   findById(id: number): Order | undefined {
-    return this.db.prepare<[number], Order>(`SELECT ${ORDER_COLUMNS} FROM orders WHERE id = ?`).get(id);
+    return statement<[number], Order>(this.db, `SELECT ${ORDER_COLUMNS} FROM orders WHERE id = ?`).get(id);
   }
 
   /** findProduct returns the product, or undefined for an unknown sku. */
   findProduct(sku: string): Product | undefined {
-    return this.db
-      .prepare<[string], Product>('SELECT sku, name, price_cents AS priceCents, stock, reserved FROM products WHERE sku = ?')
-      .get(sku);
+    return statement<[string], Product>(this.db, 'SELECT sku, name, price_cents AS priceCents, stock, reserved FROM products WHERE sku = ?').get(sku);
   }
 
   /**
@@ -142,13 +152,12 @@ export class OrderRepo {
   createdSince(since: string | Date, until?: string | Date): Order[] {
     const from = toSqliteTime(this.db, since);
     const to = until === undefined ? null : toSqliteTime(this.db, until);
-    return this.db
-      .prepare<[string, string | null, string | null], Order>(
-        `SELECT ${ORDER_COLUMNS} FROM orders
-         WHERE created_at >= ? AND (? IS NULL OR created_at < ?)
-         ORDER BY created_at, id`,
-      )
-      .all(from, to, to);
+    return statement<[string, string | null, string | null], Order>(
+      this.db,
+      `SELECT ${ORDER_COLUMNS} FROM orders
+       WHERE created_at >= ? AND (? IS NULL OR created_at < ?)
+       ORDER BY created_at, id`,
+    ).all(from, to, to);
   }
 
   /**
@@ -159,37 +168,35 @@ export class OrderRepo {
    * if there is no such order.
    */
   applyInventory(orderId: number): boolean {
-    const apply = this.db.transaction((): boolean => {
-      // Claim the order first: only the call that flips inventory_updated_at
-      // from NULL goes on to touch the stock.
-      const claimed = this.db
-        .prepare(
-          `UPDATE orders SET inventory_updated_at = datetime('now')
-           WHERE id = ? AND inventory_updated_at IS NULL`,
-        )
-        .run(orderId);
-      if (claimed.changes === 0) {
-        if (!this.findById(orderId)) throw new OrderError(`unknown order ${orderId}`);
-        return false;
-      }
-      const order = this.findById(orderId)!;
-      // The units leave the shelf and the reservation together, so what is
-      // left (stock - reserved) does not change: insert() sold them already.
-      this.db
-        .prepare('UPDATE products SET stock = stock - ?, reserved = reserved - ? WHERE sku = ?')
-        .run(order.quantity, order.quantity, order.sku);
-      return true;
-    });
     // IMMEDIATE takes the write lock at BEGIN, so the API and the worker
     // processes cannot interleave between the claim and the stock update.
-    return apply.immediate();
+    return this.#applyInventory.immediate(orderId);
+  }
+
+  #apply(orderId: number): boolean {
+    // Claim the order first: only the call that flips inventory_updated_at
+    // from NULL goes on to touch the stock.
+    const claimed = statement(
+      this.db,
+      `UPDATE orders SET inventory_updated_at = datetime('now')
+       WHERE id = ? AND inventory_updated_at IS NULL`,
+    ).run(orderId);
+    if (claimed.changes === 0) {
+      if (!this.findById(orderId)) throw new OrderError(`unknown order ${orderId}`);
+      return false;
+    }
+    const order = this.findById(orderId)!;
+    // The units leave the shelf and the reservation together, so what is
+    // left (stock - reserved) does not change: insert() sold them already.
+    statement(this.db, 'UPDATE products SET stock = stock - ?, reserved = reserved - ? WHERE sku = ?').run(order.quantity, order.quantity, order.sku);
+    return true;
   }
 }
 
 /** toSqliteTime turns a Date or time string into SQLite's 'YYYY-MM-DD HH:MM:SS' (UTC), as created_at stores it. */
 function toSqliteTime(db: Db, value: string | Date): string {
   const input = value instanceof Date ? value.toISOString() : value;
-  const time = db.prepare<[string], { time: string | null }>('SELECT datetime(?) AS time').get(input)?.time;
+  const time = statement<[string], { time: string | null }>(db, 'SELECT datetime(?) AS time').get(input)?.time;
   if (!time) throw new RangeError(`not a date or time: '${String(value)}'`);
   return time;
 }

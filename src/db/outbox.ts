@@ -1,4 +1,5 @@
 import type { Db } from './database.ts';
+import { statement } from './statements.ts';
 
 /**
  * OutboxEntry is a job that has been saved in the database but is not in
@@ -45,9 +46,13 @@ export class OutboxRepo {
 
   /** add saves a job and returns its outbox id. */
   add(entry: NewOutboxEntry): number {
-    const { lastInsertRowid } = this.db
-      .prepare('INSERT INTO outbox (task, payload, queue, run_at, created_at) VALUES (?, ?, ?, ?, ?)')
-      .run(entry.task, JSON.stringify(entry.payload), entry.queue, entry.runAt, Date.now());
+    const { lastInsertRowid } = statement(this.db, 'INSERT INTO outbox (task, payload, queue, run_at, created_at) VALUES (?, ?, ?, ?, ?)').run(
+      entry.task,
+      JSON.stringify(entry.payload),
+      entry.queue,
+      entry.runAt,
+      Date.now(),
+    );
     return Number(lastInsertRowid);
   }
 
@@ -56,29 +61,26 @@ export class OutboxRepo {
    * including those not due yet: Redis holds those as delayed jobs.
    */
   pending(limit = DEFAULT_PENDING_LIMIT): OutboxEntry[] {
-    const rows = this.db
-      .prepare<[number], OutboxRow>(
-        `SELECT id, task, payload, queue, run_at AS runAt, attempts FROM outbox
-         WHERE sent_at IS NULL ORDER BY id LIMIT ?`,
-      )
-      .all(limit);
+    const rows = statement<[number], OutboxRow>(
+      this.db,
+      `SELECT id, task, payload, queue, run_at AS runAt, attempts FROM outbox
+       WHERE sent_at IS NULL ORDER BY id LIMIT ?`,
+    ).all(limit);
     return rows.map((row) => ({ ...row, payload: JSON.parse(row.payload) as unknown }));
   }
 
   /** markSent records that the entry is in Redis, so it is not sent again. */
   markSent(id: number): void {
-    this.db.prepare('UPDATE outbox SET sent_at = ? WHERE id = ?').run(Date.now(), id);
+    statement(this.db, 'UPDATE outbox SET sent_at = ? WHERE id = ?').run(Date.now(), id);
   }
 
   /** markFailed counts a failed try to send the entry and keeps the error. It stays pending. */
   markFailed(id: number, error: string): void {
-    this.db.prepare('UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE id = ?').run(error, id);
+    statement(this.db, 'UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE id = ?').run(error, id);
   }
 
   /** countPending returns how many entries are not sent yet. */
   countPending(): number {
-    return this.db
-      .prepare<[], { count: number }>('SELECT count(*) AS count FROM outbox WHERE sent_at IS NULL')
-      .get()!.count;
+    return statement<[], { count: number }>(this.db, 'SELECT count(*) AS count FROM outbox WHERE sent_at IS NULL').get()!.count;
   }
 }

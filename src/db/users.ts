@@ -1,4 +1,5 @@
 import type { Db } from './database.ts';
+import { statement } from './statements.ts';
 
 /** User is a customer who gets the emails. `birthday` is 'YYYY-MM-DD'. */
 export interface User {
@@ -16,11 +17,11 @@ export class UserRepo {
 
   /** findById returns the user, or undefined if there is none with that id. */
   findById(id: number): User | undefined {
-    return this.db.prepare<[number], User>(`SELECT ${COLUMNS} FROM users WHERE id = ?`).get(id);
+    return statement<[number], User>(this.db, `SELECT ${COLUMNS} FROM users WHERE id = ?`).get(id);
   }
 
   /** all returns every user, by id. */
   all(): User[] {
-    return this.db.prepare<[], User>(`SELECT ${COLUMNS} FROM users ORDER BY id`).all();
+    return statement<[], User>(this.db, `SELECT ${COLUMNS} FROM users ORDER BY id`).all();
   }
 }
