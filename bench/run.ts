@@ -1,66 +1,135 @@
 // npm run bench: ratios measured in one run on this machine, never bare times.
-// It starts a Redis of its own on a free port, so it touches no other data.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+// It starts a Redis of its own on a free port, so it touches no other data, and
+// a mail catcher in a process of its own. BENCHMARKS.md explains each part.
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../src/dev/free-port.ts';
 import { startLocalRedis } from '../src/dev/local-redis.ts';
-import { startMailCatcher } from '../src/dev/mail-catcher.ts';
+import { apiLoad } from './api-load.ts';
+import { busyQueuesRate } from './busy-queues.ts';
 import { routeLatencies } from './enqueue-route.ts';
+import { cpuLine, goal, loadLine, ms, perSecond, ratio, seconds } from './format.ts';
+import { startMailCatcherProcess } from './mail-catcher.ts';
+import { median } from './median.ts';
 import { jobServerPickup, rawBullmqPickup } from './pickup.ts';
 import { jobServer, rawBullmq } from './throughput.ts';
 import { bareVitest, coldVerdict, rerunAfterSave } from './verdict.ts';
+import { workerProcessRate, type WorkerKind } from './worker-process.ts';
 
 const JOBS = 5_000;
 const CONCURRENCY = 10;
+const WORKER_ROUNDS = 3;
+const BUSY_ROUNDS = 2;
 const PICKUP_ROUNDS = 50;
 const REQUESTS = 500;
+const LOAD_CONNECTIONS = [10, 50];
+const LOAD_SECONDS = 4;
 const VERDICT_ROUNDS = 3;
 
 const port = await freePort();
-const dataDir = await mkdtemp(join(tmpdir(), 'bench-redis-'));
-const redis = await startLocalRedis(port, dataDir);
+const work = await mkdtemp(join(tmpdir(), 'bench-'));
+const redis = await startLocalRedis(port, join(work, 'redis'));
 const redisUrl = `redis://127.0.0.1:${port}`;
 const connection = { url: redisUrl };
+const mail = await startMailCatcherProcess();
 let run = 0;
 const prefix = () => `bench-${run++}`;
-const fmt = (ms: number) => `${ms.toFixed(1)} ms`;
-const fmtS = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+const section = (title: string) => {
+  console.log(`${title}  [${seconds(performance.now() - benchStart)} into the run]`);
+};
+const benchStart = performance.now();
 
 try {
-  console.log(`Throughput: ${JOBS} no-op jobs, ${CONCURRENCY} at once`);
+  console.log(`Machine: ${cpus().length} cores, ${cpus()[0]?.model ?? 'unknown CPU'}; Node ${process.version}; Redis ${redis.version}`);
+  console.log(`Throughput in this process: ${JOBS} no-op jobs, ${CONCURRENCY} at once`);
   const raw = await rawBullmq(connection, prefix(), JOBS, CONCURRENCY);
   const oneQueue = await jobServer(['default'])(connection, prefix(), JOBS, CONCURRENCY);
   const threeQueues = await jobServer(['critical', 'default', 'low'])(connection, prefix(), JOBS, CONCURRENCY);
-  console.log(`  JobServer, 1 queue   vs raw BullMQ Worker: ${(raw / oneQueue).toFixed(2)}x the throughput (${fmt(oneQueue)} vs ${fmt(raw)})`);
-  console.log(`  JobServer, 3 queues  vs raw BullMQ Worker: ${(raw / threeQueues).toFixed(2)}x the throughput (${fmt(threeQueues)} vs ${fmt(raw)})`);
+  console.log(`  JobServer, 1 queue   vs raw BullMQ Worker: ${ratio(raw / oneQueue)} the throughput (${ms(oneQueue)} vs ${ms(raw)})`);
+  console.log(`  JobServer, 3 queues  vs raw BullMQ Worker: ${ratio(raw / threeQueues)} the throughput (${ms(threeQueues)} vs ${ms(raw)})`);
 
-  console.log(`Pickup latency on an idle pool (median of ${PICKUP_ROUNDS})`);
+  section(`Worker process: ${JOBS} cleanup_uploads jobs on default, concurrency 10, output to a pipe (${WORKER_ROUNDS} rounds, interleaved)`);
+  const uploadsDir = join(work, 'uploads');
+  await mkdir(uploadsDir);
+  const rates: Record<WorkerKind, number[]> = { 'raw BullMQ Worker': [], 'npm run worker': [] };
+  const cpu: Record<WorkerKind, number[]> = { 'raw BullMQ Worker': [], 'npm run worker': [] };
+  const roundRatios: number[] = [];
+  for (let round = 0; round < WORKER_ROUNDS; round++) {
+    const runs = {} as Record<WorkerKind, number>;
+    for (const kind of Object.keys(rates) as WorkerKind[]) {
+      const options = { redisUrl, prefix: prefix(), jobs: JOBS, uploadsDir, databasePath: join(work, 'worker.db'), smtpUrl: mail.smtpUrl };
+      const result = await workerProcessRate(kind, options);
+      rates[kind].push((runs[kind] = result.jobsPerSecond));
+      if (result.cpuUsPerJob !== undefined) cpu[kind].push(result.cpuUsPerJob);
+    }
+    roundRatios.push(runs['npm run worker'] / runs['raw BullMQ Worker']);
+  }
+  const workerRatio = median(roundRatios);
+  console.log(
+    `  npm run worker vs raw BullMQ Worker process: ${ratio(workerRatio)} the jobs/s ${goal(workerRatio >= 0.9, '≥ 0.9x')}` +
+      ` (rounds: ${roundRatios.map(ratio).join(', ')}; medians ${perSecond(median(rates['npm run worker']), 'jobs')} vs ${perSecond(median(rates['raw BullMQ Worker']), 'jobs')})`,
+  );
+  if (cpu['npm run worker'].length > 0) {
+    const [ours, raw] = [median(cpu['npm run worker']), median(cpu['raw BullMQ Worker'])];
+    console.log(`  CPU time per job (user + system, median): ${ratio(ours / raw)} the raw worker's (${ours.toFixed(0)} µs vs ${raw.toFixed(0)} µs)`);
+  }
+
+  section(`Busy and empty queues: JobServer in this process, weights 6:3:1, ${JOBS} no-op jobs (${BUSY_ROUNDS} rounds, interleaved)`);
+  const busy = { low: [] as number[], critical: [] as number[], all: [] as number[] };
+  for (let round = 0; round < BUSY_ROUNDS; round++) {
+    busy.low.push(await busyQueuesRate(connection, prefix(), JOBS, ['low']));
+    busy.critical.push(await busyQueuesRate(connection, prefix(), JOBS, ['critical']));
+    busy.all.push(await busyQueuesRate(connection, prefix(), JOBS, ['critical', 'default', 'low']));
+  }
+  const lowOnly = median(busy.low.map((low, i) => low / busy.critical[i]!));
+  const allThree = median(busy.all.map((all, i) => all / busy.critical[i]!));
+  console.log(`  only low busy    vs only critical busy: ${ratio(lowOnly)} the jobs/s ${goal(lowOnly >= 0.95, '≥ 0.95x')}`);
+  console.log(`  all three busy   vs only critical busy: ${ratio(allThree)} the jobs/s (critical alone: ${perSecond(median(busy.critical), 'jobs')})`);
+
+  section(`Pickup latency on an idle pool (median of ${PICKUP_ROUNDS})`);
   const rawPickup = await rawBullmqPickup(connection, prefix(), PICKUP_ROUNDS);
   const ourPickup = await jobServerPickup(connection, prefix(), PICKUP_ROUNDS);
-  console.log(`  JobServer vs raw BullMQ Worker: ${(ourPickup / rawPickup).toFixed(2)}x the latency (${fmt(ourPickup)} vs ${fmt(rawPickup)})`);
+  console.log(`  JobServer vs raw BullMQ Worker: ${ratio(ourPickup / rawPickup)} the latency (${ms(ourPickup)} vs ${ms(rawPickup)})`);
 
-  console.log(`Request latency over HTTP (median of ${REQUESTS})`);
+  section(`Request latency over HTTP, one at a time, app in this process (median of ${REQUESTS})`);
   const routes = await routeLatencies(redisUrl, prefix(), REQUESTS);
-  console.log(`  POST /api/dev/send-birthday/1 (enqueue) vs GET /healthz (empty): ${(routes.enqueue / routes.empty).toFixed(2)}x (${fmt(routes.enqueue)} vs ${fmt(routes.empty)})`);
-  console.log(`  POST /api/orders (SQLite + outbox)      vs GET /healthz (empty): ${(routes.createOrder / routes.empty).toFixed(2)}x (${fmt(routes.createOrder)} vs ${fmt(routes.empty)})`);
+  console.log(`  POST /api/dev/send-birthday/1 (enqueue) vs GET /healthz (empty): ${ratio(routes.enqueue / routes.empty)} (${ms(routes.enqueue)} vs ${ms(routes.empty)})`);
+  console.log(`  POST /api/orders (SQLite + outbox)      vs GET /healthz (empty): ${ratio(routes.createOrder / routes.empty)} (${ms(routes.createOrder)} vs ${ms(routes.empty)})`);
 
-  console.log(`The workshop's check (median of ${VERDICT_ROUNDS}; Redis and the mail catcher already up)`);
-  const mail = await startMailCatcher();
-  try {
-    const env = { REDIS_URL: redisUrl, SMTP_URL: `smtp://127.0.0.1:${mail.smtpPort}`, MAIL_UI_URL: `http://127.0.0.1:${mail.webPort}` };
-    for (const [number, file] of [[1, '01-enqueue-now/jobs/client.ts'], [10, '10-try-it/api/routes/dev.ts']] as const) {
-      const bare = await bareVitest(number, env, VERDICT_ROUNDS);
-      const cold = await coldVerdict(number, env, VERDICT_ROUNDS);
-      const onStarter = await rerunAfterSave(number, file, 'exercises', env, VERDICT_ROUNDS);
-      const onSolution = await rerunAfterSave(number, file, 'solutions', env, VERDICT_ROUNDS);
-      console.log(`  exercise ${number}: cold verdict (npm run exercise ${number} -- --once) ${fmtS(cold)}, budget 10 s; ${(cold / bare).toFixed(2)}x a bare \`vitest run\` of its suite (${fmtS(bare)})`);
-      console.log(`  exercise ${number}: re-run after a save, in watch mode: ${fmtS(onStarter)} on the starter, ${fmtS(onSolution)} with every check passing, budget 2 s; ${(onStarter / cold).toFixed(2)}x and ${(onSolution / cold).toFixed(2)}x the cold verdict`);
+  section(`API process under load: autocannon, ${LOAD_SECONDS} s per route, fresh SQLite file, info logs to a pipe`);
+  const loadRun = await apiLoad({ redisUrl, prefix: prefix(), connections: LOAD_CONNECTIONS, seconds: LOAD_SECONDS });
+  for (const [connections, byRoute] of loadRun.results) {
+    const { empty, rawAdd, birthday, orders } = byRoute as Required<typeof byRoute>;
+    console.log(`  ${connections} connections:`);
+    console.log(`    ${loadLine('GET /healthz (empty route)', empty)}`);
+    console.log(`    ${loadLine('raw queue.add (node:http + BullMQ)', rawAdd)}`);
+    console.log(`    ${loadLine('POST /api/dev/send-birthday/1', birthday)}`);
+    console.log(`    ${loadLine('POST /api/orders', orders)}`);
+    const vsRaw = birthday.rps / rawAdd.rps;
+    const birthdayGoal = connections === 50 ? ` ${goal(vsRaw >= 0.7, '≥ 0.7x at 50')}` : '';
+    console.log(`    send-birthday vs raw queue.add: ${ratio(vsRaw)} the req/s${birthdayGoal}; vs the empty route: ${ratio(birthday.rps / empty.rps)}`);
+    console.log(`    CPU per request in the server process: ${cpuLine({ empty, rawAdd, birthday, orders })}`);
+    const backlog = loadRun.outboxBacklog.get(connections)!;
+    console.log(`    orders vs the empty route: ${ratio(orders.rps / empty.rps)} the req/s; outbox rows unsent when the run ended: ${backlog.rows}, sent ${seconds(backlog.drainMs)} later`);
+    if (connections === 10) {
+      console.log(`    p99 at 10: send-birthday ${ms(birthday.p99)} ${goal(birthday.p99 <= 5, '≤ 5 ms')}, orders ${ms(orders.p99)} ${goal(orders.p99 <= 10, '≤ 10 ms')}`);
     }
-  } finally {
-    await mail.stop();
   }
+
+  section(`The workshop's check (median of ${VERDICT_ROUNDS}; Redis and the mail catcher already up)`);
+  const env = { REDIS_URL: redisUrl, SMTP_URL: mail.smtpUrl, MAIL_UI_URL: mail.webUrl };
+  for (const [number, file] of [[1, '01-enqueue-now/jobs/client.ts'], [10, '10-try-it/api/routes/dev.ts']] as const) {
+    const bare = await bareVitest(number, env, VERDICT_ROUNDS);
+    const cold = await coldVerdict(number, env, VERDICT_ROUNDS);
+    const onStarter = await rerunAfterSave(number, file, 'exercises', env, VERDICT_ROUNDS);
+    const onSolution = await rerunAfterSave(number, file, 'solutions', env, VERDICT_ROUNDS);
+    console.log(`  exercise ${number}: cold verdict (npm run exercise ${number} -- --once) ${seconds(cold)}, budget 10 s; ${ratio(cold / bare)} a bare \`vitest run\` of its suite (${seconds(bare)})`);
+    console.log(`  exercise ${number}: re-run after a save, in watch mode: ${seconds(onStarter)} on the starter, ${seconds(onSolution)} with every check passing, budget 2 s; ${ratio(onStarter / cold)} and ${ratio(onSolution / cold)} the cold verdict`);
+  }
+  section('Done');
 } finally {
+  await mail.stop();
   await redis.stop();
-  await rm(dataDir, { recursive: true, force: true });
+  await rm(work, { recursive: true, force: true });
 }

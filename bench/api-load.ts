@@ -1,0 +1,117 @@
+// The API as users run it (`npm run api`: a process of its own, a fresh SQLite
+// file, info logs to a pipe) under concurrent load, next to a bare node:http +
+// BullMQ `queue.add` server on the same Redis, in the same run.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { openDatabase } from '../src/db/database.ts';
+import { seedCatalog } from '../src/db/seed.ts';
+import { freePort } from '../src/dev/free-port.ts';
+import { startNode, type Child, type NodeOptions } from './child.ts';
+import { load, type Load, type Target } from './load.ts';
+import { cpuMs, monotonicUs } from './process-cpu.ts';
+
+/** The routes measured, and the baselines they are compared with. */
+export type Route = 'empty' | 'rawAdd' | 'birthday' | 'orders';
+
+export interface ApiLoadOptions {
+  redisUrl: string;
+  prefix: string;
+  connections: number[];
+  seconds: number;
+  /** How to start the API process: node flags, and the folder to run it from. */
+  node?: NodeOptions;
+  /** Only these routes (the profile loads the two real ones). Default: all four. */
+  routes?: Route[];
+}
+
+/** A route's load, and the CPU time its server process used per request (undefined without /proc). */
+export type RouteLoad = Load & { cpuUsPerRequest: number | undefined };
+
+export interface ApiLoad {
+  /** By connection count, then route. */
+  results: Map<number, Partial<Record<Route, RouteLoad>>>;
+  /** When each measured run ran, in monotonicUs(), to cut a CPU profile to them. */
+  windows: [number, number][];
+  /** By connection count, the outbox rows still unsent when the orders run ended (the relay's backlog), and how long the relay took to send them. */
+  outboxBacklog: Map<number, { rows: number; drainMs: number }>;
+}
+
+/** More stickers than any run can sell: an order that meets an empty shelf answers 409. */
+const STICKER_STOCK = 100_000_000;
+const ORDER = JSON.stringify({ user_id: 1, sku: 'sticker', quantity: 1 });
+
+export async function apiLoad(opts: ApiLoadOptions): Promise<ApiLoad> {
+  const dir = await mkdtemp(join(tmpdir(), 'bench-api-'));
+  const databasePath = join(dir, 'app.db');
+  const db = openDatabase(databasePath);
+  seedCatalog(db);
+  db.prepare('UPDATE products SET stock = ? WHERE sku = ?').run(STICKER_STOCK, 'sticker');
+  db.close();
+
+  const [apiPort, rawPort] = [await freePort(), await freePort()];
+  const routes = opts.routes ?? ['empty', 'rawAdd', 'birthday', 'orders'];
+  const children: Child[] = [];
+  let rawServer: Child | undefined;
+  const outbox = new Database(databasePath, { readonly: true });
+  try {
+    children.push(
+      await startNode(
+        'src/cmd/api.ts',
+        { PORT: String(apiPort), REDIS_URL: opts.redisUrl, QUEUE_PREFIX: opts.prefix, DATABASE_PATH: databasePath, NODE_ENV: 'development', LOG_LEVEL: 'info' },
+        /API listening/,
+        opts.node,
+      ),
+    );
+    if (routes.includes('rawAdd')) {
+      rawServer = await startNode('bench/raw-enqueue-server.ts', { PORT: String(rawPort), REDIS_URL: opts.redisUrl, QUEUE_PREFIX: `${opts.prefix}-raw` }, /listening/);
+      children.push(rawServer);
+    }
+    const api = `http://127.0.0.1:${apiPort}`;
+    const targets: Record<Route, Target> = {
+      empty: { url: `${api}/healthz` },
+      rawAdd: { url: `http://127.0.0.1:${rawPort}/`, method: 'POST' },
+      birthday: { url: `${api}/api/dev/send-birthday/1`, method: 'POST' },
+      orders: { url: `${api}/api/orders`, method: 'POST', body: ORDER },
+    };
+    const unsent = () => (outbox.prepare('SELECT count(*) AS n FROM outbox WHERE sent_at IS NULL').get() as { n: number }).n;
+    const settle = async () => {
+      while (unsent() > 0) await new Promise((resolve) => setTimeout(resolve, 50));
+    };
+
+    // Warm-up: JIT, connections, SQLite's cache.
+    for (const route of routes) await load(targets[route], 10, 1);
+    await settle();
+
+    const results = new Map<number, Partial<Record<Route, RouteLoad>>>();
+    const outboxBacklog = new Map<number, { rows: number; drainMs: number }>();
+    const windows: [number, number][] = [];
+    for (const connections of opts.connections) {
+      const byRoute: Partial<Record<Route, RouteLoad>> = {};
+      for (const route of routes) {
+        const pid = (route === 'rawAdd' ? rawServer! : children[0]!).process.pid;
+        const cpuBefore = cpuMs(pid);
+        const from = monotonicUs();
+        const measured = await load(targets[route], connections, opts.seconds);
+        windows.push([from, monotonicUs()]);
+        const cpuAfter = cpuMs(pid);
+        const requests = measured.rps * opts.seconds;
+        const cpuUsPerRequest = cpuBefore === undefined || cpuAfter === undefined ? undefined : ((cpuAfter - cpuBefore) * 1000) / requests;
+        byRoute[route] = { ...measured, cpuUsPerRequest };
+        if (route === 'orders') {
+          const rows = unsent();
+          const drainFrom = performance.now();
+          await settle();
+          outboxBacklog.set(connections, { rows, drainMs: performance.now() - drainFrom });
+        }
+      }
+      results.set(connections, byRoute);
+    }
+    return { results, outboxBacklog, windows };
+  } finally {
+    outbox.close();
+    for (const child of children.reverse()) await child.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
