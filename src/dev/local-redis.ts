@@ -16,6 +16,8 @@ export interface LocalRedis {
   /** The server's version, e.g. 7.0.15. */
   version: string;
   stop(): Promise<void>;
+  /** kill SIGKILLs it, as a crash would: what it wrote to its AOF is all that is left. */
+  kill(): Promise<void>;
 }
 
 /**
@@ -81,6 +83,12 @@ export async function startLocalRedis(port: number, dataDir?: string, opts: { pa
       const force = setTimeout(() => child.kill('SIGKILL'), 5_000);
       await done;
       clearTimeout(force);
+    },
+    async kill() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const done = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGKILL');
+      await done;
     },
   };
 }

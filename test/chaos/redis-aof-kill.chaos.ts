@@ -21,7 +21,7 @@ let redis: KillableRedis;
 let app: AppSetup;
 let api: RunningApi;
 beforeAll(async () => {
-  redis = await startKillableRedis('everysec');
+  redis = await startKillableRedis();
   app = freshApp('redis-aof-kill', redis.url);
   api = await startApi(app); // no worker: the jobs stay waiting, so each one can be looked up after the restart
 });
