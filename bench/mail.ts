@@ -1,14 +1,13 @@
 // Mail jobs per second through a real worker process (`npm run worker`):
 // send_birthday_email jobs, each one email to the SMTP server at smtpUrl. Run
 // that server in a process of its own, so its work is not counted here.
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { openDatabase } from '../src/db/database.ts';
 import { seed } from '../src/db/seed.ts';
 import { JobsClient } from '../src/jobs/client.ts';
+import { startNode } from './child.ts';
 
 export interface MailRun {
   /** The Redis the jobs go through, e.g. redis://127.0.0.1:6390. */
@@ -27,7 +26,6 @@ export interface MailRun {
   root?: string;
 }
 
-const THIS_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const POLL_MS = 10;
 
 /**
@@ -57,21 +55,20 @@ export async function mailJobsPerSecond(run: MailRun): Promise<number> {
     await queue.addBulk(batch);
   }
 
-  const worker = startWorker(run.root ?? THIS_ROOT, {
+  const worker = await startNode('src/cmd/worker.ts', {
     REDIS_URL: run.redisUrl,
     SMTP_URL: run.smtpUrl,
     QUEUE_PREFIX: run.prefix,
     DATABASE_PATH: databasePath,
     UPLOADS_DIR: join(dir, 'uploads'),
     LOG_LEVEL: 'info',
-  });
+  }, /worker started/, { cwd: run.root });
   try {
-    await worker.ready;
     const startedAt = performance.now();
     await queue.resume();
     for (;;) {
       const counts = await queue.getJobCounts('wait', 'prioritized', 'active', 'delayed', 'failed');
-      if (counts.delayed || counts.failed) throw new Error(`${counts.delayed} jobs wait for a retry and ${counts.failed} failed:\n${worker.tail()}`);
+      if (counts.delayed || counts.failed) throw new Error(`${counts.delayed} jobs wait for a retry and ${counts.failed} failed`);
       if (!counts.wait && !counts.prioritized && !counts.active) break;
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     }
@@ -82,36 +79,4 @@ export async function mailJobsPerSecond(run: MailRun): Promise<number> {
     await client.close();
     await rm(dir, { recursive: true, force: true });
   }
-}
-
-/** startWorker runs `node --import tsx src/cmd/worker.ts` in `root`, its output read and dropped but for the last lines. */
-function startWorker(root: string, env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cmd/worker.ts'], {
-    cwd: root,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let tail = '';
-  const exited = new Promise<string>((resolve) => child.once('exit', (code, signal) => resolve(`the worker exited (${signal ?? code})`)));
-  const ready = new Promise<void>((resolve, reject) => {
-    const keep = (chunk: Buffer) => {
-      tail = (tail + chunk.toString()).slice(-4_000);
-      if (tail.includes('worker started')) resolve();
-    };
-    child.stdout.on('data', keep);
-    child.stderr.on('data', keep);
-    void exited.then((why) => reject(new Error(`${why} before it started:\n${tail}`)));
-    setTimeout(() => reject(new Error(`the worker did not start within 30 s:\n${tail}`)), 30_000).unref();
-  });
-  return {
-    ready,
-    tail: () => tail,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      const force = setTimeout(() => child.kill('SIGKILL'), 30_000);
-      await exited;
-      clearTimeout(force);
-    },
-  };
 }
