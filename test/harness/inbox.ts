@@ -135,7 +135,8 @@ async function mailhogCall<T>(what: string, call: () => Promise<T>): Promise<T> 
 }
 
 // MailDev parses on arrival (with mailparser too) and serves the result as JSON.
-// Its v3 REST API lives under /api: GET /api/email, DELETE /api/email/all.
+// Version 3 serves its REST API under /api (GET /api/email, DELETE /api/email/all);
+// version 2, the one that runs on Node 18, at the root (GET /email).
 function maildev(base: string): Backend {
   interface Email {
     to?: { address: string }[];
@@ -143,9 +144,11 @@ function maildev(base: string): Backend {
     html?: string;
     text?: string;
   }
+  let api: Promise<string> | undefined;
+  const apiBase = () => (api ??= fetch(`${base}/api/email`, { method: 'HEAD' }).then((res) => (res.status === 404 ? base : `${base}/api`)));
   return {
     async list() {
-      const emails = (await request('GET', `${base}/api/email`)) as Email[];
+      const emails = (await request('GET', `${await apiBase()}/email`)) as Email[];
       return emails.map((e) => ({
         to: (e.to ?? []).map((a) => a.address),
         subject: e.subject ?? '',
@@ -154,7 +157,7 @@ function maildev(base: string): Backend {
       }));
     },
     async clear() {
-      await request('DELETE', `${base}/api/email/all`);
+      await request('DELETE', `${await apiBase()}/email/all`);
     },
   };
 }

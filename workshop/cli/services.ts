@@ -115,7 +115,8 @@ async function pingRedis(url: string): Promise<'ok' | 'refused' | string> {
 async function detectMailCatcher(url: string): Promise<Services['mailBackend'] | undefined> {
   const base = url.replace(/\/+$/, '');
   if (await answersJson(`${base}/api/v2/messages?limit=1`)) return 'mailhog';
-  if (await answersJson(`${base}/api/email`)) return 'maildev';
+  // MailDev 3 serves its API under /api, MailDev 2 (which runs on Node 18) at the root.
+  if ((await answersJson(`${base}/api/email`)) || (await answersJson(`${base}/email`))) return 'maildev';
   return undefined;
 }
 
