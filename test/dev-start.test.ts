@@ -104,7 +104,12 @@ describe('npm start with a password in REDIS_URL and no Redis running', () => {
   let redisUrl: string;
   beforeAll(async () => {
     redisUrl = `redis://:${encodeURIComponent(redisPassword)}@127.0.0.1:${await freePort()}`;
-    run = await startDev('admin-pw-123', { REDIS_URL: redisUrl, REDIS_DATA_DIR: mkdtempSync(join(tmpdir(), 'jobs-dev-redis-')) });
+    run = await startDev('admin-pw-123', {
+      REDIS_URL: redisUrl,
+      REDIS_DATA_DIR: mkdtempSync(join(tmpdir(), 'jobs-dev-redis-')),
+      // No Docker for this one, even where an engine runs: this is the local redis-server's path.
+      DOCKER_HOST: 'unix:///nonexistent/docker.sock',
+    });
   });
 
   it('starts its Redis with that password, and the app uses it', async () => {

@@ -3,7 +3,8 @@
  *
  * 1. Makes sure Redis and an SMTP mail catcher answer at REDIS_URL and SMTP_URL,
  *    and starts whatever is missing on the ports those URLs name: with Docker
- *    (docker-compose.yml) when an engine runs, else a local redis-server and MailDev.
+ *    Compose (docker-compose.yml) when an engine runs and can start it, else a
+ *    local redis-server and MailDev.
  * 2. Runs the API, the worker and the scheduler as three processes, as they
  *    run in production, and labels each log line with its process. Without an
  *    ADMIN_PASSWORD it makes one up for the session, so the jobs admin page
@@ -18,10 +19,10 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig, withoutPassword } from '../config.ts';
 import { ADMIN_JOBS_PATH } from '../api/routes/admin.ts';
 import { SHUTDOWN_TIMEOUT_MS } from '../jobs/defaults.ts';
-import { composeStop, composeUp, dockerAnswers } from '../dev/docker.ts';
+import { dockerAnswers, findCompose, type Compose } from '../dev/docker.ts';
 import { startLocalRedis } from '../dev/local-redis.ts';
 import { startMailCatcher } from '../dev/mail-catcher.ts';
-import { hostAndPort, isLocalHost, isReachable, waitUntilReachable } from '../dev/reachable.ts';
+import { hostAndPort, isLocalHost, isReachable, waitUntilAnswers, waitUntilReachable } from '../dev/reachable.ts';
 
 type Name = 'dev' | 'api' | 'worker' | 'scheduler';
 type Service = { stop(): Promise<void> };
@@ -45,9 +46,11 @@ const composeEnv = {
 // Not in production, where the API refuses to start without a chosen one.
 const generatedAdminPassword =
   config.admin.password || config.env === 'production' ? undefined : randomBytes(12).toString('base64url');
+// MAIL_CATCHER=maildev runs docker-compose.yml's MailDev service instead of MailHog.
+const mailService = process.env.MAIL_CATCHER || 'mailhog';
 const started: Service[] = []; // what step 1 started, stopped on the way out
 const running: { child: ChildProcess; closed: Promise<unknown> }[] = [];
-let docker: Promise<boolean> | undefined;
+let compose: Promise<Compose | string> | undefined; // a Compose, or why there is none
 let stopping = false;
 
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void shutdown(0));
@@ -57,10 +60,13 @@ for (const stream of [process.stdout, process.stderr]) stream.on('error', () => 
 
 // 1. Redis and mail
 try {
-  await ensure('Redis', config.redisUrl, 'redis', () =>
+  if (mailService !== 'mailhog' && mailService !== 'maildev') {
+    throw new Error(`MAIL_CATCHER must be "mailhog" or "maildev", not "${mailService}"`);
+  }
+  await ensure('Redis', [config.redisUrl], 'redis', () =>
     startLocalRedis(portOf(config.redisUrl), process.env.REDIS_DATA_DIR || `${ROOT}data/redis`, { password: redisLogin.password }),
   );
-  await ensure('Mail', config.smtpUrl, 'mailhog', () =>
+  await ensure('Mail', [config.smtpUrl, config.mailUiUrl], mailService, () =>
     startMailCatcher({ smtpPort: portOf(config.smtpUrl), webPort: portOf(config.mailUiUrl) }),
   );
 } catch (err) {
@@ -88,8 +94,13 @@ if (!stopping) {
   );
 }
 
-/** Uses the service at url if it answers; otherwise starts it, with Docker if an engine runs. */
-async function ensure(name: string, url: string, composeService: string, startLocally: () => Promise<Service>) {
+/**
+ * Uses the service at url if it answers; otherwise starts it with Docker
+ * Compose if an engine runs, and locally if there is none or it cannot
+ * start the service (say, its image is missing and cannot be pulled).
+ */
+async function ensure(name: string, urls: string[], composeService: string, startLocally: () => Promise<Service>) {
+  const [url] = urls as [string, ...string[]];
   const shown = withoutPassword(url);
   if (await isReachable(url)) return say(`${name}: using the one already running at ${shown}`);
   if (!isLocalHost(url)) throw new Error(`${name}: nothing answers at ${shown}, and npm start only starts services on this machine.`);
@@ -99,16 +110,35 @@ async function ensure(name: string, url: string, composeService: string, startLo
         'start your own Redis with that user, or leave the user out of REDIS_URL (redis://:password@host:port).',
     );
   }
-  if (await (docker ??= dockerAnswers())) {
-    say(`${name}: starting the "${composeService}" service with docker compose`);
-    await composeUp([composeService], composeEnv);
-    started.push({ stop: () => composeStop([composeService]) });
-    await waitUntilReachable(url);
+  const found = await (compose ??= findDockerCompose());
+  if (typeof found === 'string') {
+    say(`${name}: ${found}, starting it locally`);
   } else {
-    say(`${name}: no Docker engine answers, starting it locally`);
-    started.push(await startLocally());
+    say(`${name}: starting the "${composeService}" service with ${found.name}`);
+    let up = false;
+    try {
+      await found.up([composeService], composeEnv);
+      up = true;
+      for (const each of urls) await waitUntilAnswers(each);
+      started.push({ stop: () => found.stop([composeService]) });
+      return say(`${name}: running at ${shown}`);
+    } catch (err) {
+      // Up but never reachable: stop it, so the local one can have its port.
+      if (up) await found.stop([composeService]).catch(() => {});
+      say(
+        `${name}: Docker could not start it (${err instanceof Error ? err.message : err}), starting it locally instead. ` +
+          `To use containers, pull the images once while online: ${found.name} pull redis ${mailService}`,
+      );
+    }
   }
+  started.push(await startLocally());
   say(`${name}: running at ${shown}`);
+}
+
+/** The machine's Docker Compose, or why npm start cannot use Docker. */
+async function findDockerCompose(): Promise<Compose | string> {
+  if (!(await dockerAnswers())) return 'no Docker engine answers';
+  return (await findCompose()) ?? 'Docker answers, but neither "docker compose" nor "docker-compose" is installed';
 }
 
 /** Runs one of the app's processes with its output labelled. */

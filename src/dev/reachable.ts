@@ -50,3 +50,42 @@ export async function waitUntilReachable(url: string, timeoutMs = 30_000): Promi
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }
+
+// What to send so that the service says something back: SMTP greets first.
+const OPENERS: Record<string, string> = {
+  'redis:': 'PING\r\n',
+  'http:': 'HEAD / HTTP/1.0\r\n\r\n',
+};
+
+/**
+ * answers tells whether the service at the URL says something back, not only
+ * accepts the connection: Docker's port proxy accepts connections before the
+ * container listens, then closes them without a word.
+ */
+export function answers(url: string, timeoutMs = 1_000): Promise<boolean> {
+  const { host, port } = hostAndPort(url);
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('connect', () => {
+      const opener = OPENERS[new URL(url).protocol];
+      if (opener) socket.write(opener);
+    });
+    socket.once('data', () => done(true));
+    socket.once('close', () => done(false));
+    socket.once('error', () => done(false));
+  });
+}
+
+/** waitUntilAnswers polls answers() until the service speaks, or throws after timeoutMs. */
+export async function waitUntilAnswers(url: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await answers(url))) {
+    if (Date.now() > deadline) throw new Error(`nothing answered at ${url} within ${timeoutMs / 1000} s`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
