@@ -22,3 +22,22 @@ export function cpuMs(pid: number | undefined): number | undefined {
 export function monotonicUs(): number {
   return Number(process.hrtime.bigint() / 1000n);
 }
+
+/**
+ * machineBusyMs is the CPU time that every process on the machine has used so
+ * far, all cores together, in ms (/proc/stat: every state but idle and iowait;
+ * steal included, since a core taken by another VM was not ours either), or
+ * undefined without /proc. Over a window, divided by its wall time, it is how
+ * many cores were busy: on a shared machine, compare it with what the
+ * benchmark's own processes used.
+ */
+export function machineBusyMs(): number | undefined {
+  try {
+    const [, ...ticks] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/);
+    // user nice system idle iowait irq softirq steal (guest time is counted in user already)
+    const [user, nice, system, , , irq, softirq, steal] = ticks.map(Number);
+    return ((user! + nice! + system! + irq! + softirq! + (steal ?? 0)) * 1000) / TICKS_PER_SECOND;
+  } catch {
+    return undefined;
+  }
+}

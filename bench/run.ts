@@ -16,10 +16,12 @@ import { jobServerPickup, rawBullmqPickup } from './pickup.ts';
 import { jobServer, rawBullmq } from './throughput.ts';
 import { bareVitest, coldVerdict, rerunAfterSave } from './verdict.ts';
 import { workerProcessRate, type WorkerKind } from './worker-process.ts';
+import { scalingLines, scalingTitle, workerScaling } from './worker-scaling.ts';
 
 const JOBS = 5_000;
 const CONCURRENCY = 10;
 const WORKER_ROUNDS = 3;
+const SCALING = { counts: [1, 2, 4], jobs: 5_000, warmupJobs: 1_000, rounds: 3 };
 const BUSY_ROUNDS = 2;
 const PICKUP_ROUNDS = 50;
 const REQUESTS = 500;
@@ -74,6 +76,10 @@ try {
     const [ours, raw] = [median(cpu['npm run worker']), median(cpu['raw BullMQ Worker'])];
     console.log(`  CPU time per job (user + system, median): ${ratio(ours / raw)} the raw worker's (${ours.toFixed(0)} µs vs ${raw.toFixed(0)} µs)`);
   }
+
+  section(scalingTitle(SCALING));
+  const scaling = await workerScaling({ ...SCALING, redisUrl, prefix, uploadsDir, databasePath: join(work, 'worker.db'), smtpUrl: mail.smtpUrl });
+  for (const line of scalingLines(scaling)) console.log(line);
 
   section(`Busy and empty queues: JobServer in this process, weights 6:3:1, ${JOBS} no-op jobs (${BUSY_ROUNDS} rounds, interleaved)`);
   const busy = { low: [] as number[], critical: [] as number[], all: [] as number[] };

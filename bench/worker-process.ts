@@ -1,11 +1,13 @@
 // The worker as users run it: `npm run worker`, a process of its own, against a
 // bare BullMQ Worker process on the same jobs. The jobs are queued while the
 // queue is paused, the process starts and says it is ready, then the queue is
-// resumed and timed until every job is done.
-import type { ConnectionOptions } from 'bullmq';
+// resumed and timed until every job is done. startWorkers and runBatch are the
+// two halves, for benchmarks that start several processes of a kind side by
+// side and time several batches on them (bench/worker-scaling.ts).
+import type { ConnectionOptions, Queue } from 'bullmq';
 import { JobsClient } from '../src/jobs/client.ts';
-import { startNode, type NodeOptions } from './child.ts';
-import { cpuMs, monotonicUs } from './process-cpu.ts';
+import { startNode, type Child, type NodeOptions } from './child.ts';
+import { cpuMs, machineBusyMs, monotonicUs } from './process-cpu.ts';
 
 export interface WorkerRun {
   redisUrl: string;
@@ -23,8 +25,15 @@ export type WorkerKind = 'npm run worker' | 'raw BullMQ Worker';
 
 export interface WorkerResult {
   jobsPerSecond: number;
-  /** The process's CPU time per job, in µs (undefined without /proc). */
+  /** The CPU time per job of the worker processes together, in µs (undefined without /proc). */
   cpuUsPerJob: number | undefined;
+  /** The CPU time Redis spent while the jobs ran, per job, in µs (undefined without /proc or a Redis pid). */
+  redisCpuUsPerJob: number | undefined;
+  /**
+   * Cores kept busy while the jobs ran (CPU time over wall time): by the worker
+   * processes, by Redis, and by every process on the machine, these and others.
+   */
+  cores: { workers: number | undefined; redis: number | undefined; machine: number | undefined };
   /** When the jobs ran, in monotonicUs(), to cut a CPU profile to them. */
   window: [number, number];
 }
@@ -33,12 +42,61 @@ const POLL_MS = 10;
 
 /** workerProcessRate runs `jobs` cleanup_uploads jobs through one worker process and measures it. */
 export async function workerProcessRate(kind: WorkerKind, run: WorkerRun): Promise<WorkerResult> {
-  const connection: ConnectionOptions = { url: run.redisUrl };
-  const client = new JobsClient(connection, { prefix: run.prefix });
+  const workers = await startWorkers(kind, run, 1);
+  try {
+    return await workers.runBatch(run.jobs);
+  } finally {
+    await workers.stop();
+  }
+}
+
+/** Worker processes of one kind on one prefix, started and ready, sharing its `default` queue. */
+export interface Workers {
+  pids: number[];
+  /**
+   * runBatch queues `jobs` cleanup_uploads jobs while the queue is paused, then
+   * resumes it and times it until every job is done. With redisPid, the CPU
+   * time of Redis is measured too. A job that fails stops the benchmark.
+   */
+  runBatch(jobs: number, redisPid?: number): Promise<WorkerResult>;
+  /** stop sends each process SIGTERM and resolves once all have exited. */
+  stop(): Promise<void>;
+}
+
+/**
+ * startWorkers starts `processes` processes of the kind side by side, as a
+ * deploy would, on the run's prefix, and resolves once every one says it is
+ * ready. Their queue is paused until a batch runs.
+ */
+export async function startWorkers(kind: WorkerKind, run: Omit<WorkerRun, 'jobs'>, processes: number): Promise<Workers> {
+  const client = new JobsClient({ url: run.redisUrl } satisfies ConnectionOptions, { prefix: run.prefix });
   const queue = client.queue('default');
   await queue.pause();
-  for (let i = 0; i < run.jobs; i += 500) {
-    const batch = Array.from({ length: Math.min(500, run.jobs - i) }, () => ({
+
+  const env = { REDIS_URL: run.redisUrl, QUEUE_PREFIX: run.prefix, UPLOADS_DIR: run.uploadsDir };
+  const start = () =>
+    kind === 'npm run worker'
+      ? startNode('src/cmd/worker.ts', { ...env, DATABASE_PATH: run.databasePath, SMTP_URL: run.smtpUrl, LOG_LEVEL: 'info' }, /worker started/, run.node)
+      : startNode('bench/raw-worker.ts', env, /raw worker ready/, run.node);
+  const starting = await Promise.allSettled(Array.from({ length: processes }, start));
+  const children = starting.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  const stop = async () => {
+    await Promise.all(children.map((child) => child.stop()));
+    await client.close();
+  };
+  const failed = starting.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) {
+    await stop(); // should one fail to start, the others are stopped
+    throw failed.reason;
+  }
+  const pids = children.map((child) => child.process.pid!);
+  return { pids, runBatch: (jobs, redisPid) => runBatch(kind, client, queue, children, jobs, redisPid), stop };
+}
+
+async function runBatch(kind: WorkerKind, client: JobsClient, queue: Queue, children: Child[], jobs: number, redisPid: number | undefined): Promise<WorkerResult> {
+  await queue.pause();
+  for (let i = 0; i < jobs; i += 500) {
+    const batch = Array.from({ length: Math.min(500, jobs - i) }, () => ({
       name: 'cleanup_uploads',
       data: {},
       opts: client.jobOptions(),
@@ -46,29 +104,45 @@ export async function workerProcessRate(kind: WorkerKind, run: WorkerRun): Promi
     await queue.addBulk(batch);
   }
 
-  const env = { REDIS_URL: run.redisUrl, QUEUE_PREFIX: run.prefix, UPLOADS_DIR: run.uploadsDir };
-  const worker =
-    kind === 'npm run worker'
-      ? await startNode('src/cmd/worker.ts', { ...env, DATABASE_PATH: run.databasePath, SMTP_URL: run.smtpUrl, LOG_LEVEL: 'info' }, /worker started/, run.node)
-      : await startNode('bench/raw-worker.ts', env, /raw worker ready/, run.node);
-  try {
-    const cpuBefore = cpuMs(worker.process.pid);
-    const from = monotonicUs();
-    const startedAt = performance.now();
-    await queue.resume();
-    for (;;) {
-      const { wait, prioritized, active, delayed, failed } = await queue.getJobCounts('wait', 'prioritized', 'active', 'delayed', 'failed');
-      // A failed attempt waits in `delayed` for its retry: none should fail here.
-      if (delayed! + failed! > 0) throw new Error(`${kind}: jobs failed (${delayed} waiting to retry, ${failed} dead)`);
-      if (wait! + prioritized! + active! === 0) break;
-      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-    }
-    const jobsPerSecond = run.jobs / ((performance.now() - startedAt) / 1000);
-    const cpuAfter = cpuMs(worker.process.pid);
-    const cpuUsPerJob = cpuBefore === undefined || cpuAfter === undefined ? undefined : ((cpuAfter - cpuBefore) * 1000) / run.jobs;
-    return { jobsPerSecond, cpuUsPerJob, window: [from, monotonicUs()] };
-  } finally {
-    await worker.stop();
-    await client.close();
+  const pids = children.map((child) => child.process.pid);
+  const cpuBefore = totalCpuMs(pids);
+  const redisBefore = redisPid === undefined ? undefined : cpuMs(redisPid);
+  const machineBefore = machineBusyMs();
+  const from = monotonicUs();
+  const startedAt = performance.now();
+  await queue.resume();
+  for (;;) {
+    const { wait, prioritized, active, delayed, failed } = await queue.getJobCounts('wait', 'prioritized', 'active', 'delayed', 'failed');
+    // A failed attempt waits in `delayed` for its retry: none should fail here.
+    if (delayed! + failed! > 0) throw new Error(`${kind}: jobs failed (${delayed} waiting to retry, ${failed} dead)`);
+    if (wait! + prioritized! + active! === 0) break;
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
+  const wallMs = performance.now() - startedAt;
+  const perWallMs = (ms: number | undefined) => (ms === undefined ? undefined : ms / wallMs);
+  const cpu = difference(cpuBefore, totalCpuMs(pids));
+  const redisCpu = redisPid === undefined ? undefined : difference(redisBefore, cpuMs(redisPid));
+  const machineCpu = difference(machineBefore, machineBusyMs());
+  return {
+    jobsPerSecond: jobs / (wallMs / 1000),
+    cpuUsPerJob: cpu === undefined ? undefined : (cpu * 1000) / jobs,
+    redisCpuUsPerJob: redisCpu === undefined ? undefined : (redisCpu * 1000) / jobs,
+    cores: { workers: perWallMs(cpu), redis: perWallMs(redisCpu), machine: perWallMs(machineCpu) },
+    window: [from, monotonicUs()],
+  };
+}
+
+/** The CPU time of the processes together, in ms, or undefined if /proc does not tell one of them. */
+function totalCpuMs(pids: (number | undefined)[]): number | undefined {
+  let total = 0;
+  for (const pid of pids) {
+    const ms = cpuMs(pid);
+    if (ms === undefined) return undefined;
+    total += ms;
+  }
+  return total;
+}
+
+function difference(before: number | undefined, after: number | undefined): number | undefined {
+  return before === undefined || after === undefined ? undefined : after - before;
 }
