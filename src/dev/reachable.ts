@@ -29,26 +29,26 @@ export function isLocalHost(url: string): boolean {
  * port of the URL. It only connects: it does not check what answers.
  */
 export function isReachable(url: string, timeoutMs = 500): Promise<boolean> {
-  const { host, port } = hostAndPort(url);
-  return new Promise((resolve) => {
-    const socket = connect({ host, port });
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(timeoutMs, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
+  return probe(url, timeoutMs, false);
+}
+
+/**
+ * answers tells whether the service at the URL says something back, not only
+ * accepts the connection: Docker's port proxy accepts connections before the
+ * container listens, then closes them without a word.
+ */
+export function answers(url: string, timeoutMs = 1_000): Promise<boolean> {
+  return probe(url, timeoutMs, true);
 }
 
 /** waitUntilReachable polls isReachable until the URL answers, or throws after timeoutMs. */
-export async function waitUntilReachable(url: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await isReachable(url))) {
-    if (Date.now() > deadline) throw new Error(`Nothing answers at ${url} after ${timeoutMs / 1000} s`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+export function waitUntilReachable(url: string, timeoutMs = 30_000): Promise<void> {
+  return pollUntil(isReachable, url, timeoutMs);
+}
+
+/** waitUntilAnswers polls answers() until the service speaks, or throws after timeoutMs. */
+export function waitUntilAnswers(url: string, timeoutMs = 30_000): Promise<void> {
+  return pollUntil(answers, url, timeoutMs);
 }
 
 // What to send so that the service says something back: SMTP greets first.
@@ -57,12 +57,7 @@ const OPENERS: Record<string, string> = {
   'http:': 'HEAD / HTTP/1.0\r\n\r\n',
 };
 
-/**
- * answers tells whether the service at the URL says something back, not only
- * accepts the connection: Docker's port proxy accepts connections before the
- * container listens, then closes them without a word.
- */
-export function answers(url: string, timeoutMs = 1_000): Promise<boolean> {
+function probe(url: string, timeoutMs: number, wantReply: boolean): Promise<boolean> {
   const { host, port } = hostAndPort(url);
   return new Promise((resolve) => {
     const socket = connect({ host, port });
@@ -72,6 +67,7 @@ export function answers(url: string, timeoutMs = 1_000): Promise<boolean> {
     };
     socket.setTimeout(timeoutMs, () => done(false));
     socket.once('connect', () => {
+      if (!wantReply) return done(true);
       const opener = OPENERS[new URL(url).protocol];
       if (opener) socket.write(opener);
     });
@@ -81,11 +77,10 @@ export function answers(url: string, timeoutMs = 1_000): Promise<boolean> {
   });
 }
 
-/** waitUntilAnswers polls answers() until the service speaks, or throws after timeoutMs. */
-export async function waitUntilAnswers(url: string, timeoutMs = 30_000): Promise<void> {
+async function pollUntil(check: (url: string) => Promise<boolean>, url: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!(await answers(url))) {
-    if (Date.now() > deadline) throw new Error(`nothing answered at ${url} within ${timeoutMs / 1000} s`);
+  while (!(await check(url))) {
+    if (Date.now() > deadline) throw new Error(`Nothing answers at ${url} after ${timeoutMs / 1000} s`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }
