@@ -1,3 +1,4 @@
+import { parseClusterNodes, type ClusterNode } from './cluster-nodes.ts';
 import { DEFAULT_CONCURRENCY, RETRY_BASE_DELAY_MS, SHUTDOWN_TIMEOUT_MS } from './jobs/defaults.ts';
 
 /**
@@ -8,6 +9,8 @@ export interface Config {
   env: 'development' | 'production' | 'test';
   port: number;
   redisUrl: string;
+  /** A Redis Cluster's seed nodes (REDIS_CLUSTER_NODES), in place of REDIS_URL's host; unset for one Redis. */
+  redisClusterNodes?: ClusterNode[];
   smtpUrl: string;
   mailUiUrl: string;
   mailFrom: string;
@@ -44,6 +47,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     env: nodeEnv,
     port: parsePort(env.PORT),
     redisUrl: env.REDIS_URL || DEFAULT_REDIS_URL,
+    redisClusterNodes: parseClusterNodes(env.REDIS_CLUSTER_NODES),
     smtpUrl: env.SMTP_URL || DEFAULT_SMTP_URL,
     mailUiUrl: env.MAIL_UI_URL || DEFAULT_MAIL_UI_URL,
     mailFrom: env.MAIL_FROM || 'Workshop Shop <shop@example.test>',
