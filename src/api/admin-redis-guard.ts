@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from 'hono';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { errorResponse } from './errors.ts';
 
 const UNAVAILABLE = 'Redis cannot be reached, so the jobs admin page cannot read the queues; it shows them again once Redis is back';
@@ -10,7 +10,7 @@ const UNAVAILABLE = 'Redis cannot be reached, so the jobs admin page cannot read
  * or fails with ioredis's "Stream isn't writeable" as a 500. With it, the
  * answer is a 503 in the app's error shape, at once.
  */
-export function adminNeedsRedis(redis: Pick<Redis, 'status'>): MiddlewareHandler {
+export function adminNeedsRedis(redis: Pick<Redis | Cluster, 'status'>): MiddlewareHandler {
   return async (c, next) => {
     if (redis.status !== 'ready') return errorResponse(c, 503, `${UNAVAILABLE} (connection: ${redis.status})`);
     await next();

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { Config } from '../config.ts';
 import { openDatabase, type Db } from '../db/database.ts';
 import { OrderRepo } from '../db/orders.ts';
@@ -17,7 +17,7 @@ import { createApp } from './app.ts';
 export interface ApiParts {
   app: ReturnType<typeof createApp>;
   db: Db;
-  redis: Redis;
+  redis: Redis | Cluster;
   jobs: JobsClient;
   outbox: OutboxRepo;
   relay: OutboxRelay;
@@ -25,7 +25,7 @@ export interface ApiParts {
   close(): Promise<void>;
 }
 
-type ApiConfig = Pick<Config, 'env' | 'admin' | 'databasePath' | 'redisUrl' | 'queuePrefix'>;
+type ApiConfig = Pick<Config, 'env' | 'admin' | 'databasePath' | 'redisUrl' | 'redisClusterNodes' | 'queuePrefix'>;
 
 /**
  * wireApi builds everything the API needs from its config: the database (with
@@ -39,7 +39,7 @@ export function wireApi(config: ApiConfig, log: Logger, opts: { relayRetryMs?: n
   seedCatalog(db);
   if (config.env !== 'production') seedDemoUsers(db);
 
-  const redis = producerConnection(config.redisUrl);
+  const redis = producerConnection(config);
   const jobs = new JobsClient(redis, { prefix: config.queuePrefix });
   const outbox = new OutboxRepo(db);
   const relay = new OutboxRelay(outbox, jobs, log, { retryMs: opts.relayRetryMs });

@@ -1,8 +1,8 @@
 // The API process: `npm run api`. It enqueues jobs and never runs them.
 import { serve } from '@hono/node-server';
 import { wireApi } from '../api/wiring.ts';
-import { loadConfig, withoutPassword } from '../config.ts';
-import { waitForRedis } from '../jobs/connection.ts';
+import { loadConfig } from '../config.ts';
+import { targetAddress, waitForRedis } from '../jobs/connection.ts';
 import { RedisErrorLog } from '../jobs/redis-errors.ts';
 import { createLogger } from '../logger.ts';
 import { onShutdown } from './shutdown.ts';
@@ -20,7 +20,7 @@ if (config.env === 'production' && !config.admin.password) {
 const api = wireApi(config, log);
 
 // Enqueues fail fast while Redis is down, and say so in their 503. The log says why, once.
-const redisErrors = new RedisErrorLog(log, { where: withoutPassword(config.redisUrl) });
+const redisErrors = new RedisErrorLog(log, { where: targetAddress(config) });
 api.redis.on('error', (err) => redisErrors.error(err));
 api.redis.on('ready', () => redisErrors.reachable());
 

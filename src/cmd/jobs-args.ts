@@ -31,7 +31,8 @@ export class UsageError extends Error {
 /** JOBS_USAGE is what `npm run jobs -- --help` prints. */
 export const JOBS_USAGE = `Usage: npm run jobs -- <command> [arguments]
 
-Look into the job queues (${QUEUES.join(', ')}) at REDIS_URL, under QUEUE_PREFIX.
+Look into the job queues (${QUEUES.join(', ')}) at REDIS_URL (or on the Redis Cluster
+of REDIS_CLUSTER_NODES), under QUEUE_PREFIX.
 
 Commands:
   stats                       jobs per queue: active, pending, scheduled, dead, completed (the default)

@@ -1,9 +1,10 @@
 // The jobs inspector: `npm run jobs -- <command>`, like asynq's CLI. It looks
-// into the queues at REDIS_URL (under QUEUE_PREFIX) and can re-queue a dead job
+// into the queues at REDIS_URL, or on the Redis Cluster of REDIS_CLUSTER_NODES
+// (under QUEUE_PREFIX), and can re-queue a dead job
 // or enqueue a task by hand. `npm run jobs -- --help` lists the commands.
-import { loadConfig, withoutPassword, type Config } from '../config.ts';
+import { loadConfig, type Config } from '../config.ts';
 import { InvalidPayloadError, JobsClient } from '../jobs/client.ts';
-import { producerConnection, waitForRedis } from '../jobs/connection.ts';
+import { producerConnection, targetAddress, waitForRedis } from '../jobs/connection.ts';
 import { Scheduler } from '../jobs/cron.ts';
 import { QUEUES } from '../jobs/defaults.ts';
 import { Inspector } from '../jobs/inspector.ts';
@@ -35,9 +36,9 @@ if (command.name === 'help') {
   process.exit(0);
 }
 
-const where = `${withoutPassword(config.redisUrl)} (prefix "${config.queuePrefix}")`;
+const where = `${targetAddress(config)} (prefix "${config.queuePrefix}")`;
 // Fail-fast connection: with Redis down, commands fail at once instead of queueing up.
-const redis = producerConnection(config.redisUrl);
+const redis = producerConnection(config);
 await waitForRedis(redis, CONNECT_TIMEOUT_MS).catch((err: Error) => fail(`cannot reach Redis at ${where}: ${err.message}`));
 const client = new JobsClient(redis, { prefix: config.queuePrefix });
 const timer = setTimeout(() => fail(`Redis at ${where} did not answer within ${RUN_TIMEOUT_MS / 1_000} s`), RUN_TIMEOUT_MS);

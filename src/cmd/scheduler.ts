@@ -1,8 +1,8 @@
 // The scheduler process: `npm run scheduler`. It keeps the cron table in Redis;
 // the workers run the jobs it produces.
-import { loadConfig, withoutPassword } from '../config.ts';
+import { loadConfig } from '../config.ts';
 import { JobsClient } from '../jobs/client.ts';
-import { redisConnection } from '../jobs/connection.ts';
+import { redisConnection, targetAddress } from '../jobs/connection.ts';
 import { registerCron, Scheduler } from '../jobs/cron.ts';
 import { DEFAULT_QUEUE } from '../jobs/defaults.ts';
 import { RedisErrorLog } from '../jobs/redis-errors.ts';
@@ -18,12 +18,12 @@ const REREGISTER_EVERY_MS = 60_000;
 
 const config = loadConfig();
 const log = createLogger('scheduler');
-const client = new JobsClient(redisConnection(config.redisUrl), { prefix: config.queuePrefix });
+const client = new JobsClient(redisConnection(config), { prefix: config.queuePrefix });
 const scheduler = new Scheduler(client);
 
 // While Redis is down, registering waits for it without a word. The log says why, once.
 // The cron table lives in the default queue, so its connection is the one to watch.
-const redisErrors = new RedisErrorLog(log, { where: withoutPassword(config.redisUrl) });
+const redisErrors = new RedisErrorLog(log, { where: targetAddress(config) });
 const cronQueue = client.queue(DEFAULT_QUEUE);
 cronQueue.on('error', (err) => redisErrors.error(err));
 cronQueue.getBackend().on('ready', () => redisErrors.reachable());

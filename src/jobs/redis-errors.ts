@@ -1,4 +1,5 @@
 import type { ConnectionOptions } from 'bullmq';
+import { Cluster } from 'ioredis';
 import { withoutPassword } from '../config.ts';
 import type { Logger } from '../logger.ts';
 
@@ -96,14 +97,19 @@ export class RedisErrorLog {
 
 /** redisAddress is the URL of BullMQ connection options, safe to print; undefined if they hold none. */
 export function redisAddress(connection: ConnectionOptions): string | undefined {
+  // ioredis keeps a cluster's seed nodes to itself.
+  if (connection instanceof Cluster) return 'the Redis Cluster of REDIS_CLUSTER_NODES';
   const url: unknown = (connection as { url?: unknown }).url;
   return typeof url === 'string' ? withoutPassword(url) : undefined;
 }
 
-/** errorCode is a system error's code (ECONNREFUSED), or the first word of a Redis reply (WRONGPASS). */
+/**
+ * errorCode is a system error's code (ECONNREFUSED), or the first word of a Redis
+ * reply (WRONGPASS). A cluster client that reached no node says why in lastNodeError.
+ */
 function errorCode(err: unknown): string | undefined {
   if (!(err instanceof Error)) return undefined;
   const code = (err as { code?: unknown }).code;
   if (typeof code === 'string') return code;
-  return /^[A-Z]+\b/.exec(err.message)?.[0];
+  return /^[A-Z]+\b/.exec(err.message)?.[0] ?? errorCode((err as { lastNodeError?: unknown }).lastNodeError);
 }

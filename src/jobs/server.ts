@@ -10,6 +10,7 @@ import {
 } from './defaults.ts';
 import type { ServeMux } from './mux.ts';
 import { logJobEvents } from './job-log.ts';
+import { queuePrefix } from './key-prefix.ts';
 import { QueueFetcher } from './queue-fetcher.ts';
 import { RedisErrorLog, redisAddress } from './redis-errors.ts';
 import { DEFAULT_RETRY_POLICY, retryDelay, type RetryPolicy } from './retry.ts';
@@ -106,7 +107,7 @@ export class JobServer {
       if (!(weight > 0)) continue;
       const fetcher = new QueueFetcher(queue, (job) => mux.process(job, this.#log.child({ job: job.id, task: job.name })), {
         connection,
-        prefix: opts.prefix,
+        prefix: queuePrefix(opts.prefix, queue, connection),
         autorun: false,
         lockDuration: opts.lockDurationMs ?? LOCK_DURATION_MS,
         stalledInterval: opts.stalledIntervalMs ?? STALLED_INTERVAL_MS,

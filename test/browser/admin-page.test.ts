@@ -23,7 +23,7 @@ const SHOWN = { timeout: 10_000 };
 const SCREENSHOTS = join('test-results', 'admin-page');
 
 const prefix = uniquePrefix('browser');
-const client = new JobsClient(redisConnection(services().redisUrl), { prefix });
+const client = new JobsClient(redisConnection({ redisUrl: services().redisUrl }), { prefix });
 const root = mkdtempSync(join(tmpdir(), 'jobs-browser-'));
 // The worker creates the uploads folder when it starts; without it, to the worker, storage is down.
 const uploadsDir = join(root, 'uploads');

@@ -59,7 +59,7 @@ function startWorker(label: string, extra: Record<string, string> = {}, prepare?
     RUN_SCHEDULER: '',
     ...extra,
   });
-  const client = new JobsClient(redisConnection(services().redisUrl), { prefix });
+  const client = new JobsClient(redisConnection({ redisUrl: services().redisUrl }), { prefix });
   clients.push(client);
   return { child, client };
 }
@@ -215,7 +215,7 @@ describe('weighted queues', () => {
 
   it('with all three queues full, serves them about 6:3:1 (TODO 1)', async () => {
     const prefix = uniquePrefix('ex04-ratio');
-    const client = new JobsClient(redisConnection(services().redisUrl), { prefix });
+    const client = new JobsClient(redisConnection({ redisUrl: services().redisUrl }), { prefix });
     clients.push(client);
     // Fill the queues before the worker starts: the first job it takes already has all three to choose from.
     // cleanup_uploads on an empty folder is about the quickest job there is.

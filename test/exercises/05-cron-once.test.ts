@@ -36,7 +36,7 @@ afterAll(async () => {
 
 /** clientOn opens a JobsClient on a queue prefix; after the suite its queues are emptied and it is closed. */
 function clientOn(prefix: string): JobsClient {
-  const client = new JobsClient(redisConnection(services().redisUrl), { prefix });
+  const client = new JobsClient(redisConnection({ redisUrl: services().redisUrl }), { prefix });
   clients.push(client);
   return client;
 }
@@ -123,7 +123,7 @@ function startEverySecondScheduler(prefix: string, label: string): ChildScript {
     const { JobsClient } = await import(${url('jobs/client.ts')});
     const { redisConnection } = await import(${url('jobs/connection.ts')});
     const { Scheduler } = await import(${url('jobs/cron.ts')});
-    const scheduler = new Scheduler(new JobsClient(redisConnection(process.env.REDIS_URL), { prefix: process.env.QUEUE_PREFIX }));
+    const scheduler = new Scheduler(new JobsClient(redisConnection({ redisUrl: process.env.REDIS_URL }), { prefix: process.env.QUEUE_PREFIX }));
     await scheduler.register('* * * * * *', 'cleanup_uploads', {});
     console.log('every-second entry registered by process ' + process.pid);
     setInterval(() => {}, 60_000); // stay up, as a scheduler does

@@ -106,7 +106,7 @@ describe('JobsClient.enqueueIn', () => {
 describe('JobsClient on a fail-fast connection', () => {
   it('recovers a queue whose start-up met a dropped connection: once Redis is back, enqueue works again', async () => {
     const server = await startRedisServer();
-    const redis = producerConnection(server.url);
+    const redis = producerConnection({ redisUrl: server.url });
     const client = new JobsClient(redis, { prefix: uniquePrefix('client-recover') });
     try {
       await waitUntil('the connection', () => redis.status === 'ready');

@@ -14,7 +14,7 @@ export const quietLogger = pino({ level: process.env.TEST_LOGS === 'true' ? 'inf
  */
 export function jobsTestbed(label: string) {
   const prefix = uniquePrefix(label);
-  const connection = redisConnection(services().redisUrl);
+  const connection = redisConnection({ redisUrl: services().redisUrl });
   const client = new JobsClient(connection, { prefix });
   const servers: JobServer[] = [];
 

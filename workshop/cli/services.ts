@@ -99,7 +99,7 @@ export async function ensureServices(env: NodeJS.ProcessEnv = process.env): Prom
 /** pingRedis returns 'ok', 'refused' when nothing listens, or the reason Redis gave (a wrong password, say). */
 async function pingRedis(url: string): Promise<'ok' | 'refused' | string> {
   if (!(await isReachable(url))) return 'refused';
-  const redis = producerConnection(url);
+  const redis = producerConnection({ redisUrl: url });
   try {
     await waitForRedis(redis, PING_TIMEOUT_MS);
     return 'ok';

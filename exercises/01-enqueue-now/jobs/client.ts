@@ -1,6 +1,7 @@
 import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
-import { Redis } from 'ioredis';
+import { failsFast } from './connection.ts';
 import { DEFAULT_MAX_RETRY, DEFAULT_QUEUE, QUEUES, type QueueName } from './defaults.ts';
+import { queuePrefix } from './key-prefix.ts';
 import { RETRY_BACKOFF } from './retry.ts';
 import { checkPayload, type Payload, type TaskName } from './tasks.ts';
 
@@ -74,7 +75,7 @@ export class JobsClient {
     let queue = this.#queues.get(name);
     if (!queue) {
       if (!QUEUES.includes(name)) throw new RangeError(`unknown queue "${name}", expected one of ${QUEUES.join(', ')}`);
-      const created = new Queue(name, { connection: this.connection, prefix: this.opts.prefix });
+      const created = new Queue(name, { connection: this.connection, prefix: queuePrefix(this.opts.prefix, name, this.connection) });
       // Errors also reach the caller of add(); this only keeps them from being thrown as unhandled events.
       created.on('error', () => {});
       // BullMQ starts a queue once. If the connection drops during that start, the
@@ -106,7 +107,7 @@ export class JobsClient {
     //    carries the reason, and enqueue nothing.
     // 💰 checkPayload(task, payload) returns { ok: true, data } or { ok: false, reason }.
 
-    if (this.connection instanceof Redis && this.connection.status !== 'ready') {
+    if (failsFast(this.connection) && this.connection.status !== 'ready') {
       // BullMQ would wait for the connection; a request must not.
       throw new QueueUnavailableError(`Redis is not reachable (connection ${this.connection.status})`);
     }

@@ -19,7 +19,7 @@ const config = loadConfig();
 const log = createLogger('worker');
 const db = openDatabase(config.databasePath);
 const mailer = createSmtpMailer(config.smtpUrl, config.mailFrom);
-const connection = redisConnection(config.redisUrl);
+const connection = redisConnection(config);
 
 // The uploads folder stands in for S3: while it is missing, storage is "down".
 const uploads = new Uploads(config.uploadsDir);

@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { Db } from '../../db/database.ts';
 import { errorResponse } from '../errors.ts';
 
@@ -11,7 +11,7 @@ export const READY_CHECK_TIMEOUT_MS = 1_000;
 
 /** ReadyDeps are what GET /readyz checks: the API's Redis connection and its database. */
 export interface ReadyDeps {
-  redis: Pick<Redis, 'status' | 'ping'>;
+  redis: Pick<Redis | Cluster, 'status' | 'ping'>;
   db: Pick<Db, 'prepare'>;
 }
 

@@ -4,7 +4,7 @@ import { HonoAdapter } from '@bull-board/hono';
 import { serveStatic } from '@hono/node-server/serve-static';
 import { Hono } from 'hono';
 import { basicAuth } from 'hono/basic-auth';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { Config } from '../../config.ts';
 import type { JobsClient } from '../../jobs/client.ts';
 import { QUEUES } from '../../jobs/defaults.ts';
@@ -23,7 +23,7 @@ export const ADMIN_JOBS_PATH = '/admin/system/jobs';
  * Nothing caches it and no other site can frame it (adminHeaders). While
  * `redis` is down its JSON API answers 503 (adminNeedsRedis).
  */
-export function adminRoutes(jobs: JobsClient, admin: Config['admin'], redis: Pick<Redis, 'status'>) {
+export function adminRoutes(jobs: JobsClient, admin: Config['admin'], redis: Pick<Redis | Cluster, 'status'>) {
   const board = new HonoAdapter(serveStatic).setBasePath(ADMIN_JOBS_PATH);
   createBullBoard({
     queues: QUEUES.map((queue) => new BullMQAdapter(jobs.queue(queue))),
