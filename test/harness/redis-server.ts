@@ -20,9 +20,14 @@ const REDIS_IMAGE = 'redis:7-alpine';
 
 /** The `redis-server` binary found on PATH, or undefined. */
 export function redisServerBinary(): string | undefined {
+  return binaryOnPath('redis-server');
+}
+
+/** The executable `name` found on PATH, or undefined. */
+export function binaryOnPath(name: string): string | undefined {
   for (const dir of (process.env.PATH ?? '').split(delimiter)) {
     if (!dir) continue;
-    const candidate = join(dir, 'redis-server');
+    const candidate = join(dir, name);
     try {
       accessSync(candidate, constants.X_OK);
       return candidate;

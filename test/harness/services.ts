@@ -4,6 +4,13 @@ import { inject } from 'vitest';
 /** Where the services booted by the global setup can be reached. */
 export interface Services {
   redisUrl: string;
+  /**
+   * With TEST_REDIS=cluster, the seed nodes of a Redis Cluster as
+   * REDIS_CLUSTER_NODES lists them (`127.0.0.1:40001,…`); the suites that
+   * support it put their queues there (test/support/redis.ts). redisUrl still
+   * points at a single Redis, for everything else.
+   */
+  redisClusterNodes?: string;
   smtpUrl: string;
   mailUiUrl: string;
   mailBackend: 'mailhog' | 'maildev';
