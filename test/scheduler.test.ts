@@ -7,6 +7,7 @@ import { ServeMux } from '../src/jobs/mux.ts';
 import { services } from './harness/services.ts';
 import { spawnScript, stopAll } from './harness/process.ts';
 import { jobsTestbed } from './support/jobs.ts';
+import { testRedisEnv } from './support/redis.ts';
 import { sleep, waitUntil } from './support/wait.ts';
 
 afterAll(stopAll);
@@ -16,7 +17,7 @@ describe('single scheduler', () => {
   afterAll(() => bed.cleanup());
 
   it('two scheduler processes over several ticks enqueue each tick once', async () => {
-    const env = { REDIS_URL: services().redisUrl, QUEUE_PREFIX: bed.prefix };
+    const env = { ...testRedisEnv(), QUEUE_PREFIX: bed.prefix };
     const first = spawnScript('test/fixtures/fast-scheduler.ts', env, 'scheduler-1');
     const second = spawnScript('test/fixtures/fast-scheduler.ts', env, 'scheduler-2');
     await Promise.all([first.waitForOutput(/registered/, 15_000), second.waitForOutput(/registered/, 15_000)]);
@@ -71,7 +72,7 @@ describe('RUN_SCHEDULER', () => {
   afterAll(() => bed.cleanup());
 
   const workerEnv = (runScheduler: boolean) => ({
-    REDIS_URL: services().redisUrl,
+    ...testRedisEnv(),
     SMTP_URL: services().smtpUrl,
     QUEUE_PREFIX: bed.prefix,
     DATABASE_PATH: join(mkdtempSync(join(tmpdir(), 'jobs-db-')), 'app.db'),

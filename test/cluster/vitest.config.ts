@@ -9,14 +9,23 @@ if (process.env.TEST_REDIS !== 'cluster') {
 }
 
 /**
- * The cluster run, `npm run test:cluster`: the cluster's own suites
- * (test/cluster/*.cluster.ts), against a Redis Cluster of 3 masters. They end
- * in .cluster.ts so that `npm test` leaves them out.
+ * The cluster run, `npm run test:cluster`: the enqueue, delayed, retry,
+ * weighted-queue and single-scheduler suites against a Redis Cluster of 3
+ * masters, and the cluster's own suites (test/cluster/*.cluster.ts: the
+ * harness, where the queues' keys land, the app's processes). Those end in
+ * .cluster.ts so that `npm test` leaves them out.
  */
 export default defineConfig({
   root: fileURLToPath(new URL('../..', import.meta.url)),
   test: {
-    include: ['test/cluster/**/*.cluster.ts'],
+    include: [
+      'test/cluster/**/*.cluster.ts',
+      'test/jobs/client.test.ts',
+      'test/jobs/retries.test.ts',
+      'test/jobs/empty-queue-skip.test.ts',
+      'test/jobs/weighted-queues.test.ts',
+      'test/scheduler.test.ts',
+    ],
     globalSetup: ['test/harness/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,

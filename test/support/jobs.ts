@@ -3,18 +3,20 @@ import { JobsClient } from '../../src/jobs/client.ts';
 import { redisConnection } from '../../src/jobs/connection.ts';
 import { ServeMux } from '../../src/jobs/mux.ts';
 import { JobServer, type ServerOptions } from '../../src/jobs/server.ts';
-import { services, uniquePrefix } from '../harness/services.ts';
+import { uniquePrefix } from '../harness/services.ts';
+import { closeConnection, testRedis } from './redis.ts';
 
 /** A logger that prints nothing; set TEST_LOGS=true to see the worker's lines. */
 export const quietLogger = pino({ level: process.env.TEST_LOGS === 'true' ? 'info' : 'silent' });
 
 /**
- * jobsTestbed gives a test file its own BullMQ prefix in the shared Redis, a
- * client on it, and a way to start servers that close themselves in cleanup().
+ * jobsTestbed gives a test file its own BullMQ prefix in the shared Redis (the
+ * cluster, with TEST_REDIS=cluster), a client on it, and a way to start servers
+ * that close themselves in cleanup().
  */
 export function jobsTestbed(label: string) {
   const prefix = uniquePrefix(label);
-  const connection = redisConnection({ redisUrl: services().redisUrl });
+  const connection = redisConnection(testRedis());
   const client = new JobsClient(connection, { prefix });
   const servers: JobServer[] = [];
 
@@ -37,6 +39,7 @@ export function jobsTestbed(label: string) {
     async cleanup(): Promise<void> {
       await Promise.all(servers.splice(0).map((server) => server.shutdown()));
       await client.close();
+      closeConnection(connection);
     },
   };
 }
