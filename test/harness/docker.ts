@@ -38,8 +38,19 @@ export function dockerImages(env: NodeJS.ProcessEnv = process.env): DockerImages
   };
 }
 
+/**
+ * The containers' ports are published on the engine's 127.0.0.1, so that is
+ * where testcontainers must look for them too. Left to itself, a machine with
+ * a /.dockerenv file makes it look on the Docker bridge's gateway instead.
+ * Set before testcontainers makes its client, which it keeps.
+ */
+function lookOnLoopback(): void {
+  process.env.TESTCONTAINERS_HOST_OVERRIDE ??= '127.0.0.1';
+}
+
 /** True when a Docker engine answers within timeoutMs. */
 export async function dockerAvailable(timeoutMs = 3_000): Promise<boolean> {
+  lookOnLoopback();
   let timer: NodeJS.Timeout | undefined;
   try {
     const { getContainerRuntimeClient } = await import('testcontainers');
@@ -82,6 +93,7 @@ export class DockerServicesError extends Error {
  * pulled, or a container never becomes ready; nothing is left running then.
  */
 export async function startDockerServices(images = dockerImages()): Promise<StartedServices> {
+  lookOnLoopback();
   const { GenericContainer, Wait, getContainerRuntimeClient, ImageName } = await import('testcontainers');
   const catcher = MAIL_CATCHERS[images.mailBackend];
   const needed = [images.redis, images.mail, ...(await reaperImage())];
