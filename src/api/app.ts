@@ -6,6 +6,7 @@ import type { JobsClient } from '../jobs/client.ts';
 import type { Logger } from '../logger.ts';
 import type { InvoiceService } from '../services/invoices.ts';
 import type { OrderService } from '../services/orders.ts';
+import { httpTracing } from '../telemetry.ts';
 import { limitBodySize } from './body-limit.ts';
 import { errorResponse } from './errors.ts';
 import { jsonOnly } from './json-only.ts';
@@ -33,6 +34,9 @@ export interface AppDeps {
  */
 export function createApp(deps: AppDeps) {
   const app = new Hono();
+  // With tracing on, each request is a server span: the root of the trace its jobs join.
+  const tracing = httpTracing();
+  if (tracing) app.use(tracing);
   // On every route, before any route reads the body: first its size, then its type.
   app.use(limitBodySize);
   app.use(jsonOnly);

@@ -5,10 +5,12 @@ import { loadConfig } from '../config.ts';
 import { targetAddress, waitForRedis } from '../jobs/connection.ts';
 import { RedisErrorLog } from '../jobs/redis-errors.ts';
 import { createLogger } from '../logger.ts';
+import { startTelemetry } from '../telemetry.ts';
 import { onShutdown } from './shutdown.ts';
 
 const config = loadConfig();
 const log = createLogger('api');
+await startTelemetry('api', log); // off unless OTEL_* variables ask for traces
 
 // In development a missing password keeps the admin page locked (npm start makes one
 // up). In production that would ship a page nobody can open, or forget the login: refuse.

@@ -7,6 +7,7 @@ import { registerCron, Scheduler } from '../jobs/cron.ts';
 import { DEFAULT_QUEUE } from '../jobs/defaults.ts';
 import { RedisErrorLog } from '../jobs/redis-errors.ts';
 import { createLogger } from '../logger.ts';
+import { startTelemetry } from '../telemetry.ts';
 import { onShutdown } from './shutdown.ts';
 
 /**
@@ -18,6 +19,7 @@ const REREGISTER_EVERY_MS = 60_000;
 
 const config = loadConfig();
 const log = createLogger('scheduler');
+await startTelemetry('scheduler', log); // off unless OTEL_* variables ask for traces
 const client = new JobsClient(redisConnection(config), { prefix: config.queuePrefix });
 const scheduler = new Scheduler(client);
 

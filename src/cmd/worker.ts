@@ -13,10 +13,12 @@ import { JobServer } from '../jobs/server.ts';
 import { createLogger } from '../logger.ts';
 import { createSmtpMailer } from '../mail/mailer.ts';
 import { Uploads } from '../storage/uploads.ts';
+import { startTelemetry } from '../telemetry.ts';
 import { onShutdown } from './shutdown.ts';
 
 const config = loadConfig();
 const log = createLogger('worker');
+await startTelemetry('worker', log); // off unless OTEL_* variables ask for traces
 const db = openDatabase(config.databasePath);
 const mailer = createSmtpMailer(config.smtpUrl, config.mailFrom);
 const connection = redisConnection(config);

@@ -1,5 +1,6 @@
 import { MetricsTime, type ConnectionOptions, type Job } from 'bullmq';
 import { createLogger, type Logger } from '../logger.ts';
+import { bullmqTelemetry } from '../telemetry.ts';
 import {
   DEFAULT_CONCURRENCY,
   DEFAULT_QUEUE_WEIGHTS,
@@ -116,6 +117,10 @@ export class JobServer {
         // BullMQ counts them in the script that records each result, so the manual
         // fetch path records them too.
         metrics: { maxDataPoints: MetricsTime.ONE_WEEK },
+        // With tracing on, processJob runs each job in a consumer span whose parent is
+        // the producer span that BullMQ stored with the job (opts.telemetry.metadata).
+        // processJob is the call this server makes by hand, so its jobs are traced too.
+        telemetry: bullmqTelemetry(),
       });
       logJobEvents(fetcher, this.#log);
       fetcher.on('error', (err) => redisErrors.error(err, { queue }));

@@ -2,6 +2,7 @@ import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
 import { failsFast } from './connection.ts';
 import { DEFAULT_MAX_RETRY, DEFAULT_QUEUE, QUEUES, type QueueName } from './defaults.ts';
 import { queuePrefix } from './key-prefix.ts';
+import { bullmqTelemetry } from '../telemetry.ts';
 import { RETRY_BACKOFF } from './retry.ts';
 import { checkPayload, type Payload, type TaskName } from './tasks.ts';
 
@@ -80,7 +81,7 @@ export class JobsClient {
     let queue = this.#queues.get(name);
     if (!queue) {
       if (!QUEUES.includes(name)) throw new RangeError(`unknown queue "${name}", expected one of ${QUEUES.join(', ')}`);
-      const created = new Queue(name, { connection: this.connection, prefix: queuePrefix(this.opts.prefix, name, this.connection) });
+      const created = new Queue(name, { connection: this.connection, prefix: queuePrefix(this.opts.prefix, name, this.connection), telemetry: bullmqTelemetry() });
       // Errors also reach the caller of add(); this only keeps them from being thrown as unhandled events.
       created.on('error', () => {});
       // BullMQ starts a queue once. If the connection drops during that start, the
