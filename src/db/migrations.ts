@@ -54,6 +54,10 @@ export const MIGRATIONS: readonly string[] = [
      SELECT coalesce(sum(quantity), 0) FROM orders
      WHERE orders.sku = products.sku AND orders.inventory_updated_at IS NULL
    )`,
+
+  // The trace of the request that wrote the row (W3C traceparent), so the relay
+  // enqueues its job in that trace, however much later. NULL with tracing off.
+  `ALTER TABLE outbox ADD COLUMN traceparent TEXT`,
 ];
 
 /**

@@ -4,7 +4,8 @@ import { statement } from './statements.ts';
 /**
  * OutboxEntry is a job that has been saved in the database but is not in
  * Redis yet. `runAt` is when it becomes due, in epoch ms; `attempts` counts
- * failed tries to hand it to Redis.
+ * failed tries to hand it to Redis; `traceparent` is the trace of the request
+ * that wrote it, when tracing was on.
  */
 export interface OutboxEntry {
   id: number;
@@ -13,6 +14,7 @@ export interface OutboxEntry {
   queue: string;
   runAt: number;
   attempts: number;
+  traceparent?: string;
 }
 
 /** NewOutboxEntry is a job to save for later. `payload` must survive JSON.stringify. */
@@ -21,6 +23,8 @@ export interface NewOutboxEntry {
   payload: unknown;
   queue: string;
   runAt: number;
+  /** The W3C traceparent of the trace the job belongs to, if any. */
+  traceparent?: string;
 }
 
 /** DEFAULT_PENDING_LIMIT is how many entries `pending()` returns when not told. */
@@ -33,6 +37,7 @@ interface OutboxRow {
   queue: string;
   runAt: number;
   attempts: number;
+  traceparent: string | null;
 }
 
 /**
@@ -46,12 +51,13 @@ export class OutboxRepo {
 
   /** add saves a job and returns its outbox id. */
   add(entry: NewOutboxEntry): number {
-    const { lastInsertRowid } = statement(this.db, 'INSERT INTO outbox (task, payload, queue, run_at, created_at) VALUES (?, ?, ?, ?, ?)').run(
+    const { lastInsertRowid } = statement(this.db, 'INSERT INTO outbox (task, payload, queue, run_at, created_at, traceparent) VALUES (?, ?, ?, ?, ?, ?)').run(
       entry.task,
       JSON.stringify(entry.payload),
       entry.queue,
       entry.runAt,
       Date.now(),
+      entry.traceparent ?? null,
     );
     return Number(lastInsertRowid);
   }
@@ -63,10 +69,14 @@ export class OutboxRepo {
   pending(limit = DEFAULT_PENDING_LIMIT): OutboxEntry[] {
     const rows = statement<[number], OutboxRow>(
       this.db,
-      `SELECT id, task, payload, queue, run_at AS runAt, attempts FROM outbox
+      `SELECT id, task, payload, queue, run_at AS runAt, attempts, traceparent FROM outbox
        WHERE sent_at IS NULL ORDER BY id LIMIT ?`,
     ).all(limit);
-    return rows.map((row) => ({ ...row, payload: JSON.parse(row.payload) as unknown }));
+    return rows.map(({ traceparent, ...row }) => ({
+      ...row,
+      payload: JSON.parse(row.payload) as unknown,
+      ...(traceparent === null ? {} : { traceparent }),
+    }));
   }
 
   /** markSent records that the entry is in Redis, so it is not sent again. */

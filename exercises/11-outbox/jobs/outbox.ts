@@ -3,6 +3,7 @@ import { DEFAULT_PENDING_LIMIT, type OutboxEntry, type OutboxRepo } from '../db/
 import { DEFAULT_QUEUE, type QueueName } from './defaults.ts';
 import { InvalidPayloadError, type JobsClient } from './client.ts';
 import { checkPayload, type Payload, type TaskName } from './tasks.ts';
+import { currentTraceparent, inTraceOf } from './trace-context.ts';
 
 /** OUTBOX_RETRY_MS: while Redis is unreachable, the relay tries again this often. */
 export const OUTBOX_RETRY_MS = 1_000;
@@ -27,7 +28,8 @@ export class OutboxWriter {
   enqueueIn<T extends TaskName>(task: T, payload: Payload<T>, delayMs: number, opts: { queue?: QueueName } = {}): void {
     const checked = checkPayload(task, payload);
     if (!checked.ok) throw new InvalidPayloadError(checked.reason);
-    this.outbox.add({ task, payload: checked.data, queue: opts.queue ?? DEFAULT_QUEUE, runAt: this.now() + delayMs });
+    const traceparent = currentTraceparent(); // the request's trace, for the relay (with tracing on)
+    this.outbox.add({ task, payload: checked.data, queue: opts.queue ?? DEFAULT_QUEUE, runAt: this.now() + delayMs, traceparent });
   }
 }
 
@@ -99,7 +101,7 @@ export class OutboxRelay {
           //    process died between enqueueIn and markSent) makes two jobs.
           // 💰 BullMQ adds a job whose id it already holds only once.
           const opts = { queue: row.queue as QueueName };
-          await this.client.enqueueIn(row.task as TaskName, row.payload as Payload<TaskName>, delay, opts);
+          await inTraceOf(row.traceparent, () => this.client.enqueueIn(row.task as TaskName, row.payload as Payload<TaskName>, delay, opts));
           this.outbox.markSent(row.id);
         } catch (err) {
           const message = err instanceof Error ? err.message : String(err);
