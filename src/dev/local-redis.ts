@@ -25,11 +25,16 @@ export interface LocalRedis {
  * `noeviction`, BullMQ's advice (Redis never drops a job's keys to free
  * memory). With a dataDir it also turns AOF on, so jobs survive a restart;
  * without one it keeps nothing on disk, as tests want. With a password, clients
- * must log in with it (requirepass). It resolves once Redis answers PING;
- * stop() shuts it down cleanly. Should this process exit without calling
+ * must log in with it (requirepass). `args` are more redis-server options,
+ * after these (a later option wins), such as a cluster node's. It resolves
+ * once Redis answers PING; stop() shuts it down cleanly. Should this process exit without calling
  * stop(), Redis is killed with it.
  */
-export async function startLocalRedis(port: number, dataDir?: string, opts: { password?: string } = {}): Promise<LocalRedis> {
+export async function startLocalRedis(
+  port: number,
+  dataDir?: string,
+  opts: { password?: string; args?: string[] } = {},
+): Promise<LocalRedis> {
   // `-` reads a config file from stdin, so the password never shows in `ps`;
   // the options after it add to that config.
   const args = ['-', '--bind', '127.0.0.1', '--port', String(port), '--maxmemory-policy', 'noeviction'];
@@ -39,6 +44,7 @@ export async function startLocalRedis(port: number, dataDir?: string, opts: { pa
   } else {
     args.push('--dir', tmpdir(), '--save', '', '--appendonly', 'no');
   }
+  args.push(...(opts.args ?? []));
   // Its own process group, so a Ctrl-C in the terminal reaches only npm start,
   // which stops Redis last, after the worker has drained its jobs.
   const child = spawn('redis-server', args, { stdio: ['pipe', 'pipe', 'pipe'], detached: true });

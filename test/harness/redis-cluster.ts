@@ -1,9 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { startLocalRedis } from '../../src/dev/local-redis.ts';
 import { binaryOnPath } from './redis-server.ts';
 
 /** One node of a RedisCluster: a local redis-server with a folder of its own. */
@@ -30,17 +31,13 @@ const HOST = '127.0.0.1';
 const BUS_OFFSET = 10_000;
 const TIMEOUT_MS = 20_000;
 
-/** The nodes running now. Should this process exit without stop(), they are killed with it. */
-const running = new Set<ChildProcess>();
-process.once('exit', () => running.forEach((child) => child.kill('SIGKILL')));
-
 /**
- * startRedisCluster starts `masters` redis-server processes with
- * `cluster-enabled yes` on free ports, each with a temporary folder and no
- * persistence (`--save '' --appendonly no`), joins them with
+ * startRedisCluster starts `masters` local Redis servers (startLocalRedis:
+ * no persistence) with `cluster-enabled yes` on free ports, each with a
+ * temporary folder for its nodes.conf, joins them with
  * `redis-cli --cluster create … --cluster-replicas 0` (so the 16384 slots are
  * split between them), and resolves once every node reports `cluster_state:ok`.
- * With a password, every node asks for it and the nodes use it among themselves.
+ * With a password, every node asks for it.
  * It needs `redis-server` and `redis-cli` on PATH.
  */
 export async function startRedisCluster(opts: { masters?: number; password?: string } = {}): Promise<RedisCluster> {
@@ -76,51 +73,19 @@ interface StartedNode extends RedisClusterNode {
 
 async function startNode(port: number, password: string | undefined): Promise<StartedNode> {
   const dir = await mkdtemp(join(tmpdir(), `redis-cluster-${port}-`));
-  const args = [
-    '-', // the rest of the config from stdin, so a password never shows in `ps`
-    '--bind', HOST, '--port', String(port),
-    '--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '5000',
-    '--dir', dir, '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction',
-  ];
-  const child = spawn('redis-server', args, { stdio: ['pipe', 'pipe', 'pipe'] });
-  child.stdin.on('error', () => {});
-  const quoted = password && JSON.stringify(password); // quoted for redis.conf, for a password with spaces
-  child.stdin.end(quoted ? `requirepass ${quoted}\nmasterauth ${quoted}\n` : '');
-
-  let output = '';
-  const keep = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4_000));
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
-  let exited: string | undefined;
-  child.once('error', (err) => (exited = err.message));
-  child.once('exit', (code, signal) => (exited ??= `redis-server on port ${port} exited (${signal ?? code}):\n${output.trim().split('\n').slice(-4).join('\n')}`));
-  running.add(child);
-  child.once('exit', () => running.delete(child));
-
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      const done = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      const force = setTimeout(() => child.kill('SIGKILL'), 5_000);
-      await done;
-      clearTimeout(force);
-    }
+  try {
+    const redis = await startLocalRedis(port, undefined, {
+      password,
+      args: ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '5000', '--dir', dir],
+    });
+    const stop = async () => {
+      await redis.stop();
+      await rm(dir, { recursive: true, force: true });
+    };
+    return { host: HOST, port, dir, version: redis.version, stop };
+  } catch (err) {
     await rm(dir, { recursive: true, force: true });
-  };
-
-  const deadline = Date.now() + TIMEOUT_MS;
-  for (;;) {
-    if (exited) {
-      await stop();
-      throw new Error(exited);
-    }
-    const version = await serverVersion(port, password);
-    if (version) return { host: HOST, port, dir, version, stop };
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error(`redis-server on port ${port} did not answer within ${TIMEOUT_MS / 1_000} s`);
-    }
-    await sleep(50);
+    throw err;
   }
 }
 
@@ -155,20 +120,6 @@ async function waitForClusterOk(node: StartedNode, password: string | undefined)
       if (Date.now() > deadline) throw new Error(`the node on port ${node.port} never said cluster_state:ok:\n${info}`);
       await sleep(50);
     }
-  } finally {
-    redis.disconnect();
-  }
-}
-
-/** serverVersion is the version of the Redis answering on the port, or undefined while none does. */
-async function serverVersion(port: number, password: string | undefined): Promise<string | undefined> {
-  const redis = new Redis({ host: HOST, port, password, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
-  redis.on('error', () => {});
-  try {
-    await redis.connect();
-    return /redis_version:(\S+)/.exec(await redis.info('server'))?.[1] ?? 'unknown';
-  } catch {
-    return undefined;
   } finally {
     redis.disconnect();
   }
