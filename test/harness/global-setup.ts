@@ -48,28 +48,20 @@ export async function startServices(
   wanted: string | undefined,
   say: (line: string) => void = console.log,
 ): Promise<StartedServices> {
-  switch (wanted) {
-    case 'local':
-      return startLocalServices();
-    case 'docker':
-      if (!(await dockerAvailable())) throw new Error('TEST_SERVICES=docker, but no Docker engine answers');
-      try {
-        return await startDockerServices();
-      } catch (err) {
-        if (!(err instanceof DockerServicesError)) throw err;
-        throw new Error(`TEST_SERVICES=docker, but Docker answers and ${err.reason}. ${err.fix}`);
-      }
-    case undefined:
-    case '':
-      if (!(await dockerAvailable())) return startLocalServices();
-      try {
-        return await startDockerServices();
-      } catch (err) {
-        if (!(err instanceof DockerServicesError)) throw err;
-        say(`[harness] Docker answers, but ${err.reason}, so the tests use local services. ${err.fix}`);
-        return startLocalServices();
-      }
-    default:
-      throw new Error(`TEST_SERVICES must be "local" or "docker", not "${wanted}"`);
+  if (wanted === 'local') return startLocalServices();
+  if (wanted && wanted !== 'docker') throw new Error(`TEST_SERVICES must be "local" or "docker", not "${wanted}"`);
+  // Unset, Docker is tried and the local services stand in for it; =docker insists.
+  const insist = wanted === 'docker';
+  if (!(await dockerAvailable())) {
+    if (insist) throw new Error('TEST_SERVICES=docker, but no Docker engine answers');
+    return startLocalServices();
+  }
+  try {
+    return await startDockerServices();
+  } catch (err) {
+    if (!(err instanceof DockerServicesError)) throw err;
+    if (insist) throw new Error(`TEST_SERVICES=docker, but Docker answers and ${err.reason}. ${err.fix}`);
+    say(`[harness] Docker answers, but ${err.reason}, so the tests use local services. ${err.fix}`);
+    return startLocalServices();
   }
 }
