@@ -9,11 +9,11 @@ import { freePort } from '../src/dev/free-port.ts';
 import { hostAndPort } from '../src/dev/reachable.ts';
 import { spawnScript, stopAll, type ChildScript } from './harness/process.ts';
 import { services, uniquePrefix } from './harness/services.ts';
+import { BANNER_END, interrupt } from './support/npm-start.ts';
 
 // npm start (src/cmd/dev.ts) as a developer runs it, against the test run's Redis
 // and mail catcher: dev.ts finds them answering and starts none of its own.
 const PATH = '/admin/system/jobs';
-const BANNER_END = /^dev +│ {3}Stop {8}Ctrl-C$/m;
 const basic = (password: string) => ({ authorization: `Basic ${Buffer.from(`admin:${password}`).toString('base64')}` });
 const started: ChildScript[] = [];
 
@@ -37,12 +37,6 @@ async function startDev(adminPassword: string, env: Record<string, string> = {})
   // The banner's lines without the `dev      │ ` label, to compare whole lines.
   const banner = dev.output().split('\n').flatMap((line) => line.match(/^dev +│ (.*)$/)?.[1] ?? []);
   return { dev, port, banner, page: `http://127.0.0.1:${port}${PATH}` };
-}
-
-/** Ctrl-C, as a terminal sends it to npm start; resolves with its exit code. */
-async function interrupt(dev: ChildScript) {
-  dev.kill('SIGINT');
-  return (await dev.exited).code;
 }
 
 afterAll(async () => {

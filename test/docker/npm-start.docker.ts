@@ -7,10 +7,10 @@ import type { DockerImages } from '../harness/docker.ts';
 import { createInbox } from '../harness/inbox.ts';
 import { spawnScript, stopAll, type ChildScript } from '../harness/process.ts';
 import { docker, requireEngineAndImages, UNPULLABLE } from './engine.ts';
+import { BANNER_END, interrupt } from '../support/npm-start.ts';
 
 // npm start as a developer runs it with Docker, on ports of its own and in a
 // Compose project of its own, so that nothing it starts meets the developer's.
-const BANNER_END = /^dev +│ {3}Stop {8}Ctrl-C$/m;
 const projects: string[] = [];
 let images: DockerImages;
 
@@ -51,12 +51,6 @@ async function startDev(imageEnv: Record<string, string>) {
   }, 'npm start');
   await dev.waitForOutput(BANNER_END, 90_000);
   return { dev, port, project, mailUiUrl };
-}
-
-/** Ctrl-C, as a terminal sends it to npm start; resolves with its exit code. */
-async function interrupt(dev: ChildScript) {
-  dev.kill('SIGINT');
-  return (await dev.exited).code;
 }
 
 /** The birthday flow: the API enqueues, the worker sends, the email lands in the catcher. */
