@@ -1,5 +1,5 @@
 import type Dockerode from 'dockerode';
-import type { StartedTestContainer } from 'testcontainers';
+import type { GenericContainer, StartedTestContainer } from 'testcontainers';
 import type { Services } from './services.ts';
 import type { StartedServices } from './started.ts';
 
@@ -48,6 +48,23 @@ function lookOnLoopback(): void {
   process.env.TESTCONTAINERS_HOST_OVERRIDE ??= '127.0.0.1';
 }
 
+/**
+ * loopbackContainer is a container whose published ports are on 127.0.0.1
+ * only (testcontainers' default is every interface), with these labels.
+ */
+export async function loopbackContainer(image: string, labels: Record<string, string> = {}): Promise<GenericContainer> {
+  lookOnLoopback();
+  const { GenericContainer } = await import('testcontainers');
+  class LoopbackContainer extends GenericContainer {
+    protected override async beforeContainerCreated(): Promise<void> {
+      for (const bindings of Object.values(this.hostConfig.PortBindings ?? {})) {
+        for (const binding of bindings as { HostIp?: string }[]) binding.HostIp = '127.0.0.1';
+      }
+    }
+  }
+  return new LoopbackContainer(image).withLabels(labels);
+}
+
 /** True when a Docker engine answers within timeoutMs. */
 export async function dockerAvailable(timeoutMs = 3_000): Promise<boolean> {
   lookOnLoopback();
@@ -94,7 +111,7 @@ export class DockerServicesError extends Error {
  */
 export async function startDockerServices(images = dockerImages()): Promise<StartedServices> {
   lookOnLoopback();
-  const { GenericContainer, Wait, getContainerRuntimeClient, ImageName } = await import('testcontainers');
+  const { Wait, getContainerRuntimeClient, ImageName } = await import('testcontainers');
   const catcher = MAIL_CATCHERS[images.mailBackend];
   const needed = [images.redis, images.mail, ...(await reaperImage())];
   const client = await getContainerRuntimeClient();
@@ -107,26 +124,9 @@ export async function startDockerServices(images = dockerImages()): Promise<Star
   const stop = async () => {
     await Promise.allSettled(started.map((c) => c.stop()));
   };
-  /**
-   * A container whose published ports are on 127.0.0.1 only (testcontainers'
-   * default is every interface), labelled with this start's runLabel.
-   */
-  class LoopbackContainer extends GenericContainer {
-    constructor(image: string) {
-      super(image);
-      this.withLabels(runLabel);
-    }
-
-    protected override async beforeContainerCreated(): Promise<void> {
-      for (const bindings of Object.values(this.hostConfig.PortBindings ?? {})) {
-        for (const binding of bindings as { HostIp?: string }[]) binding.HostIp = '127.0.0.1';
-      }
-    }
-  }
-
   let step = `start ${images.redis}`;
   try {
-    const redis = await new LoopbackContainer(images.redis)
+    const redis = await (await loopbackContainer(images.redis, runLabel))
       .withExposedPorts(6379)
       .withCommand(['redis-server', '--save', '', '--appendonly', 'no'])
       .withWaitStrategy(Wait.forLogMessage('Ready to accept connections'))
@@ -135,7 +135,7 @@ export async function startDockerServices(images = dockerImages()): Promise<Star
     started.push(redis);
 
     step = `start ${images.mail}`;
-    let mail = new LoopbackContainer(images.mail)
+    let mail = (await loopbackContainer(images.mail, runLabel))
       .withExposedPorts(catcher.smtpPort, catcher.webPort)
       .withWaitStrategy(Wait.forHttp(catcher.readyPath, catcher.webPort))
       .withStartupTimeout(READY_TIMEOUT_MS);

@@ -3,6 +3,7 @@ import { delimiter, join } from 'node:path';
 import type { StartedTestContainer } from 'testcontainers';
 import { freePort } from '../../src/dev/free-port.ts';
 import { startLocalRedis, type LocalRedis } from '../../src/dev/local-redis.ts';
+import { dockerImages, loopbackContainer } from './docker.ts';
 
 /** A Redis of its own that a test can stop and start again on the same port. */
 export interface RedisServer {
@@ -15,8 +16,6 @@ export interface RedisServer {
   /** Starts Redis again on the same port, empty. Does nothing when running. */
   start(): Promise<void>;
 }
-
-const REDIS_IMAGE = 'redis:7-alpine';
 
 /** The `redis-server` binary found on PATH, or undefined. */
 export function redisServerBinary(): string | undefined {
@@ -74,18 +73,18 @@ function localRedis(port: number): RedisServer {
 }
 
 async function containerRedis(port: number): Promise<RedisServer> {
-  const { GenericContainer, Wait } = await import('testcontainers');
+  const { Wait } = await import('testcontainers');
+  const image = dockerImages().redis;
   let container: StartedTestContainer | undefined;
 
   return {
-    // Docker publishes the fixed port on every host interface.
     url: `redis://127.0.0.1:${port}`,
     port,
-    description: `docker ${REDIS_IMAGE}`,
+    description: `docker ${image}`,
 
     async start() {
       if (container) return;
-      container = await new GenericContainer(REDIS_IMAGE)
+      container = await (await loopbackContainer(image))
         .withCommand(['redis-server', '--save', '', '--appendonly', 'no'])
         .withExposedPorts({ container: 6379, host: port })
         .withWaitStrategy(Wait.forLogMessage('Ready to accept connections'))
