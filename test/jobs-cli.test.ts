@@ -49,7 +49,8 @@ describe.concurrent('npm run jobs: help and mistakes', () => {
     const port = await freePort();
     const { code, output, tookMs } = await jobs(['stats'], { redisUrl: `redis://:s3cret-pw@127.0.0.1:${port}` });
     expect(code).toBe(1);
-    expect(tookMs).toBeLessThan(10_000); // node and tsx start in about 1 s of it
+    // It gives up after 3 s; node and tsx start in about 1 s, far more on a loaded machine.
+      expect(tookMs).toBeLessThan(25_000);
     expect(output.trim()).toBe(`error: cannot reach Redis at redis://:***@127.0.0.1:${port} (prefix "${bed.prefix}"): connect ECONNREFUSED 127.0.0.1:${port}`);
   });
 
@@ -60,7 +61,8 @@ describe.concurrent('npm run jobs: help and mistakes', () => {
     try {
       const { code, output, tookMs } = await jobs(['stats'], { redisUrl: `redis://127.0.0.1:${port}` });
       expect(code).toBe(1);
-      expect(tookMs).toBeLessThan(10_000); // node and tsx start in about 1 s of it
+      // It gives up after 3 s; node and tsx start in about 1 s, far more on a loaded machine.
+      expect(tookMs).toBeLessThan(25_000);
       expect(output.trim()).toMatch(/^error: cannot reach Redis at redis:\/\/127\.0\.0\.1:\d+ \(prefix "[^"]+"\): no connection within 3000 ms$/);
     } finally {
       silent.close();
