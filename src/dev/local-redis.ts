@@ -27,8 +27,8 @@ export interface LocalRedis {
  * without one it keeps nothing on disk, as tests want. With a password, clients
  * must log in with it (requirepass). `args` are more redis-server options,
  * after these (a later option wins), such as a cluster node's. It resolves
- * once Redis answers PING; stop() shuts it down cleanly. Should this process exit without calling
- * stop(), Redis is killed with it.
+ * once Redis answers PING; stop() shuts it down cleanly. Should this process
+ * exit without calling stop(), Redis is killed with it.
  */
 export async function startLocalRedis(
   port: number,
