@@ -29,6 +29,11 @@ export interface Exercise {
   chapter: string;
   /** Progressive hints: questions first, then more of the answer. */
   hints: string[];
+  /**
+   * Phrases that answer a "predict first" question of this exercise. Like its
+   * answer lines, they may not appear before it (workshop/check/leaks.ts).
+   */
+  spoilers?: RegExp[];
 }
 
 export const EXERCISES: readonly Exercise[] = [
@@ -158,6 +163,8 @@ export const EXERCISES: readonly Exercise[] = [
     ownFiles: ['prediction.ts'],
     processes: ['worker', 'jobs'],
     chapter: '10-quick-check-storage-is-down',
+    // The answers to prediction.ts: how many runs, the first wait, the whole wait.
+    spoilers: [/\b(of|are) 26\b/, /\b26 (times|runs|attempts|tries)\b/i, /\b0\.5 ?(to|and|–|-) ?1 ?s\b/, /\b1\.4 ?(to|and|–|-) ?2\.9\b/, /\btwo days\b/i],
     hints: [
       'TODO(1): guess first, then let the check correct you; each wrong answer fails with the right one and why. For the handler: of the errors `uploads.read()` can throw (the table in the README), which one could a retry fix?',
       'Only `StorageUnavailableError` is a passing failure: throw it as it is. `ENOENT` (a missing file in a folder that is there) and `InvalidUploadNameError` never get better, and neither does a file sharp cannot read: those deserve `UnrecoverableError`.',

@@ -11,6 +11,7 @@
  * 4. Every starter fails every test of its suite, and none crashes.
  *
  * --write-lock rewrites workshop/starters.lock.json from exercises/ and stops.
+ * --static runs step 1 alone, in a second or two: for authors, while writing.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,7 +22,7 @@ import { EXERCISES } from '../manifest.ts';
 import { currentLock, STARTERS_LOCK } from '../cli/starters.ts';
 import { runAllSuites, type SuiteResult } from '../cli/runner.ts';
 import { bold, colour, dim, green, red } from '../cli/style.ts';
-import { staticProblems, type Problem } from './static.ts';
+import { checkCountProblems, staticProblems, type Problem } from './static.ts';
 
 const started = Date.now();
 const problems: Problem[] = [];
@@ -39,6 +40,8 @@ const found = staticProblems();
 problems.push(...found);
 say(found.length === 0 ? green(`✓ ${EXERCISES.length} exercises: files, solutions = src/, READMEs, hints, gaps, lock, docs`) : red(`✗ ${found.length} problems`));
 
+if (process.argv.includes('--static')) finish();
+
 phase('starters and solutions type-check');
 const tsc = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '--noEmit', '-p', ROOT], { encoding: 'utf8' });
 if (tsc.status === 0) say(green('✓ tsc --noEmit'));
@@ -50,6 +53,7 @@ process.env.COURSE_RECORD = record;
 writeFileSync(record, '');
 const solutions = await runAllSuites('solutions', EXERCISES);
 for (const result of solutions) report(result, 'passed');
+problems.push(...checkCountProblems(solutions));
 const ran = readFileSync(record, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as { exercise: number; process: string });
 for (const exercise of EXERCISES) {
   for (const name of exercise.processes ?? []) {
@@ -65,14 +69,19 @@ phase('every starter fails its suite, test by test');
 const starters = await runAllSuites('exercises', EXERCISES);
 for (const result of starters) report(result, 'failed');
 
-const seconds = ((Date.now() - started) / 1000).toFixed(0);
-if (problems.length === 0) {
-  say(`\n${green(bold(`course:check passed: ${EXERCISES.length} exercises, in ${seconds} s`))}`);
-  process.exit(0);
+finish();
+
+/** finish prints the outcome and exits: 0 when nothing is wrong. */
+function finish(): never {
+  const seconds = ((Date.now() - started) / 1000).toFixed(0);
+  if (problems.length === 0) {
+    say(`\n${green(bold(`course:check passed: ${EXERCISES.length} exercises, in ${seconds} s`))}`);
+    process.exit(0);
+  }
+  say(`\n${red(bold(`course:check found ${problems.length} problem${problems.length === 1 ? '' : 's'} (${seconds} s):`))}`);
+  for (const problem of problems) say(`${red('✗')} ${problem.where}: ${problem.what}`);
+  process.exit(1);
 }
-say(`\n${red(bold(`course:check found ${problems.length} problem${problems.length === 1 ? '' : 's'} (${seconds} s):`))}`);
-for (const problem of problems) say(`${red('✗')} ${problem.where}: ${problem.what}`);
-process.exit(1);
 
 /** report prints one exercise's line and records what is not as it should be. */
 function report({ exercise, tests, errors }: SuiteResult, expected: 'passed' | 'failed'): void {

@@ -3,6 +3,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { editedFiles, exerciseDir, pad2, ROOT, runCommand, SRC } from '../course.ts';
 import { EXERCISES, type Exercise } from '../manifest.ts';
 import { currentLock, readLock } from '../cli/starters.ts';
+import { leakProblems } from './leaks.ts';
 import { codeBlocks, headingAnchors, isExcerpt, links } from './markdown.ts';
 
 /** Problem is one thing course:check found wrong, said so that an author can fix it. */
@@ -13,9 +14,12 @@ export interface Problem {
 
 const GAP = /TODO\((\d+)\)/g;
 
+/** FINISHED_APP: every exercise README says it, so that nobody opens src/ by accident. */
+export const FINISHED_APP = '`src/` is the finished app';
+
 /** staticProblems checks everything that needs no test run: folders, files, docs, the lock. */
 export function staticProblems(): Problem[] {
-  return [...manifestProblems(), ...EXERCISES.flatMap(exerciseProblems), ...lockProblems(), ...tsconfigProblems(), ...docsProblems()];
+  return [...manifestProblems(), ...EXERCISES.flatMap(exerciseProblems), ...lockProblems(), ...tsconfigProblems(), ...docsProblems(), ...leakProblems()];
 }
 
 function manifestProblems(): Problem[] {
@@ -85,7 +89,9 @@ function exerciseProblems(exercise: Exercise): Problem[] {
     const must = [
       `WORKSHOP.md#${exercise.chapter}`,
       `npm run exercise ${exercise.number}`,
+      // It names its src/ twin (without a link: that file is the answer) and says so once.
       ...exercise.files.map((file) => `src/${file}`),
+      FINISHED_APP,
       ...(exercise.processes ?? []).map((process) => runCommand(process, exercise)),
     ];
     for (const text_ of must) if (!text.includes(text_)) problems.push({ where: rel(readme), what: `should mention ${text_}` });
@@ -184,4 +190,28 @@ function sourceFiles(): string[] {
   };
   for (const dir of ['src', 'solutions', 'test', 'workshop']) walk(join(ROOT, dir));
   return (cachedSources = texts);
+}
+
+const NUMBER_WORDS = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten', 'eleven', 'twelve', 'thirteen', 'fourteen', 'fifteen'];
+
+/**
+ * checkCountProblems holds each README's "all N checks pass" to the verdict's
+ * count: the suite's tests, plus the type check, which the verdict counts as
+ * one check. `results` come from running every solution's suite.
+ */
+export function checkCountProblems(results: { exercise: Exercise; tests: unknown[] }[]): Problem[] {
+  const problems: Problem[] = [];
+  for (const { exercise, tests } of results) {
+    const readme = join(exerciseDir(exercise), 'README.md');
+    if (!existsSync(readme) || tests.length === 0) continue;
+    const count = tests.length + 1;
+    readFileSync(readme, 'utf8').split('\n').forEach((line, i) => {
+      for (const match of line.matchAll(/\ball (\w+) checks\b/gi)) {
+        const said = NUMBER_WORDS.indexOf(match[1]!.toLowerCase());
+        const n = said >= 0 ? said : Number(match[1]);
+        if (n !== count) problems.push({ where: `${relative(ROOT, readme)}:${i + 1}`, what: `says "all ${match[1]} checks"; the verdict counts ${count} (${tests.length} tests and the type check)` });
+      }
+    });
+  }
+  return problems;
 }

@@ -1,6 +1,7 @@
 import { loadConfig, withoutPassword } from '../../src/config.ts';
 import { hostAndPort, isLocalHost, isReachable } from '../../src/dev/reachable.ts';
 import { producerConnection, waitForRedis } from '../../src/jobs/connection.ts';
+import { detectMailCatcher } from '../../src/dev/inbox.ts';
 import type { Services } from '../../test/harness/services.ts';
 
 /** CourseServices are the Redis and mail catcher the checks use, and how to let go of them. */
@@ -108,25 +109,5 @@ async function pingRedis(url: string): Promise<'ok' | 'refused' | string> {
     return (err as Error).message.split('\n')[0]!;
   } finally {
     redis.disconnect();
-  }
-}
-
-/** detectMailCatcher tells which catcher serves the inbox API at url, if any. */
-async function detectMailCatcher(url: string): Promise<Services['mailBackend'] | undefined> {
-  const base = url.replace(/\/+$/, '');
-  if (await answersJson(`${base}/api/v2/messages?limit=1`)) return 'mailhog';
-  // MailDev 3 serves its API under /api, MailDev 2 (which runs on Node 18) at the root.
-  if ((await answersJson(`${base}/api/email`)) || (await answersJson(`${base}/email`))) return 'maildev';
-  return undefined;
-}
-
-async function answersJson(url: string): Promise<boolean> {
-  try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(1_000) });
-    if (!res.ok) return false;
-    await res.json();
-    return true;
-  } catch {
-    return false;
   }
 }
