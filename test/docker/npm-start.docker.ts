@@ -57,7 +57,7 @@ async function startDev(imageEnv: Record<string, string>) {
 async function birthdayEmailArrives(port: number, mailUiUrl: string, mailBackend: DockerImages['mailBackend']) {
   const res = await fetch(`http://127.0.0.1:${port}/api/dev/send-birthday/1`, { method: 'POST' });
   expect(res.status).toBe(202);
-  const mail = await createInbox({ mailUiUrl, mailBackend, redisUrl: '', smtpUrl: '', backend: 'docker' }).waitFor(
+  const mail = await createInbox({ mailUiUrl, mailBackend }).waitFor(
     (m) => /birthday/i.test(m.subject),
     20_000,
   );

@@ -54,7 +54,7 @@ async function receive(mail: Mail.Options): Promise<string> {
 }
 
 function inboxAt(mailUiUrl = url) {
-  return createInbox({ redisUrl: 'redis://unused', smtpUrl: 'smtp://unused', mailUiUrl, mailBackend: 'mailhog', backend: 'docker' });
+  return createInbox({ mailUiUrl, mailBackend: 'mailhog' });
 }
 
 describe('the recorded answers', () => {

@@ -1,0 +1,216 @@
+import mailhogApi from 'mailhog';
+import addressparser, { type AddressOrGroup } from 'nodemailer/lib/addressparser';
+
+/**
+ * The mail catcher's inbox, read through its HTTP API: MailHog's or MailDev's,
+ * the same either way. The tests read emails with it, and so does
+ * `npm run inbox`.
+ */
+
+/** Where a mail catcher's inbox is, and which catcher it is. */
+export interface MailCatcher {
+  mailUiUrl: string;
+  mailBackend: 'mailhog' | 'maildev';
+}
+
+/** An email as the mail catcher received it, bodies decoded. */
+export interface Mail {
+  to: string[];
+  subject: string;
+  html: string;
+  text: string;
+  /** When the catcher received it, where it says. */
+  receivedAt?: Date;
+}
+
+/** The mail catcher's inbox, the same whichever catcher runs. */
+export interface Inbox {
+  /** Every email caught so far, oldest first. */
+  list(): Promise<Mail[]>;
+  /** Polls until an email matches, every 100 ms; throws, listing what it saw, after timeoutMs. */
+  waitFor(predicate: (m: Mail) => boolean, timeoutMs?: number): Promise<Mail>;
+  /**
+   * Deletes every email. The inbox is shared by all test files running at the
+   * same time, so prefer a waitFor predicate on a unique recipient or subject.
+   */
+  clear(): Promise<void>;
+}
+
+/** An inbox client for the catcher in `s`: MailHog's or MailDev's HTTP API. */
+export function createInbox(s: MailCatcher): Inbox {
+  const base = s.mailUiUrl.replace(/\/+$/, '');
+  const backend = s.mailBackend === 'mailhog' ? mailhog(base) : maildev(base);
+
+  return {
+    list: backend.list,
+    clear: backend.clear,
+    async waitFor(predicate, timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs;
+      let seen: Mail[] = [];
+      for (;;) {
+        seen = await backend.list();
+        const found = seen.find(predicate);
+        if (found) return found;
+        if (Date.now() >= deadline) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const summary = seen.map((m) => `  - to ${m.to.join(', ') || '(nobody)'}: "${m.subject}"`).join('\n');
+      throw new Error(
+        `No email matched within ${timeoutMs} ms (${s.mailBackend} at ${base}). ` +
+          `The inbox held ${seen.length}:\n${summary || '  (empty)'}`,
+      );
+    },
+  };
+}
+
+type Backend = Pick<Inbox, 'list' | 'clear'>;
+
+/** MAILHOG_PAGE_SIZE is the most messages MailHog lists at once: it caps `limit` at 250. */
+const MAILHOG_PAGE_SIZE = 250;
+
+// MailHog keeps each message split into headers, body and MIME parts. The
+// `mailhog` package fetches them and decodes the bodies (quoted-printable,
+// base64, charsets); mailhogMail decodes the headers. The package looks for
+// text/plain and text/html one level down only: enough for the mailer's
+// multipart/alternative mails, not for a mail with attachments.
+function mailhog(base: string): Backend {
+  const url = new URL(base);
+  const api = mailhogApi({
+    protocol: url.protocol,
+    host: url.hostname.replace(/^\[(.*)\]$/, '$1'), // http.request wants an IPv6 host bare
+    port: Number(url.port) || (url.protocol === 'https:' ? 443 : 80), // else the package uses 8025
+    auth: url.username ? `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}` : undefined,
+    basePath: `${url.pathname.replace(/\/+$/, '')}/api`,
+  });
+
+  return {
+    async list() {
+      // Newest first, a page at a time. A message that arrives meanwhile
+      // shifts the pages by one, so the map drops the one that comes twice.
+      const newestFirst = new Map<string, Mail>();
+      for (let start = 0; ; ) {
+        const page = await mailhogCall(`GET ${base}/api/v2/messages`, () => api.messages(start, MAILHOG_PAGE_SIZE));
+        if (!Array.isArray(page?.items)) throw new Error(`GET ${base}/api/v2/messages gave no message list`);
+        for (const item of page.items as MailhogItem[]) newestFirst.set(item.ID, mailhogMail(item, api.decode));
+        start += page.items.length;
+        if (page.items.length === 0 || start >= page.total) break;
+      }
+      return [...newestFirst.values()].reverse();
+    },
+    async clear() {
+      const res = await mailhogCall(`DELETE ${base}/api/v1/messages`, () => api.deleteAll());
+      // The package resolves with the response itself when there is no body, as on success.
+      if (res.statusCode !== 200) {
+        throw new Error(`DELETE ${base}/api/v1/messages answered ${res.statusCode ?? 'with a body'}`);
+      }
+    },
+  };
+}
+
+/** MailhogItem is a message as the `mailhog` package gives it, with the Content its types leave out. */
+type MailhogItem = mailhogApi.Message & { Content: { Headers: Partial<Record<string, string[]>> } };
+
+// RFC 2047 encoded words, e.g. =?UTF-8?Q?Re=C3=A7u_n=C2=B01?= (charset, B or Q, text).
+const ENCODED_WORD = /=\?([^?*\s]+)(?:\*[^?\s]*)?\?([BbQq])\?([^?\s]*)\?=/g;
+const BLANK_BETWEEN_WORDS = /(=\?[^?\s]+\?[BbQq]\?[^?\s]*\?=)[ \t]+(?==\?[^?\s]+\?[BbQq]\?[^?\s]*\?=)/g;
+
+/** mailhogMail turns one MailHog message into a Mail. */
+function mailhogMail(item: MailhogItem, decode: mailhogApi.API['decode']): Mail {
+  const headers = item.Content.Headers;
+  // The package's own subject getter leaves "_" (a space, in Q encoding) as it
+  // is, and keeps the blank between two encoded words, which is only folding
+  // (RFC 2047, 4.2 and 6.2). nodemailer writes both in any long or spaced subject.
+  const subject = (headers.Subject?.[0] ?? '')
+    .replace(BLANK_BETWEEN_WORDS, '$1')
+    .replace(ENCODED_WORD, (_, charset: string, encoding: string, text: string) =>
+      encoding.toUpperCase() === 'B'
+        ? decode(text, 'base64', charset)
+        : decode(text.replace(/_/g, '=20'), 'quoted-printable', charset), // a bare blank at the end would be cut
+    );
+  // MailHog keeps SMTP's CRLF line ends; mailparser (and so MailDev) gives LF.
+  const lf = (body: string | undefined) => (body ?? '').replace(/\r\n/g, '\n');
+  return {
+    // From the raw To header: an encoded name never holds the , < > " that split addresses.
+    to: addresses(addressparser(headers.To?.[0] ?? '')),
+    subject,
+    html: lf(item.html),
+    text: lf(item.text),
+    receivedAt: dateOf(item.Created),
+  };
+}
+
+// The package rejects with bare errors (e.g. a JSON parse error on a 404 page).
+async function mailhogCall<T>(what: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    throw new Error(`${what} failed: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+// MailDev parses on arrival (with mailparser too) and serves the result as JSON.
+// Version 3 serves its REST API under /api (GET /api/email, DELETE /api/email/all);
+// version 2, the one that runs on Node 18, at the root (GET /email).
+function maildev(base: string): Backend {
+  interface Email {
+    to?: { address: string }[];
+    subject?: string;
+    html?: string;
+    text?: string;
+    date?: string;
+    time?: string;
+  }
+  let api: Promise<string> | undefined;
+  const apiBase = () => (api ??= fetch(`${base}/api/email`, { method: 'HEAD' }).then((res) => (res.status === 404 ? base : `${base}/api`)));
+  return {
+    async list() {
+      const emails = (await request('GET', `${await apiBase()}/email`)) as Email[];
+      return emails.map((e) => ({
+        to: (e.to ?? []).map((a) => a.address),
+        subject: e.subject ?? '',
+        html: e.html ?? '',
+        text: e.text ?? '',
+        receivedAt: dateOf(e.time ?? e.date),
+      }));
+    },
+    async clear() {
+      await request('DELETE', `${await apiBase()}/email/all`);
+    },
+  };
+}
+
+function dateOf(value: string | undefined): Date | undefined {
+  const date = value ? new Date(value) : undefined;
+  return date && !Number.isNaN(date.getTime()) ? date : undefined;
+}
+
+/** detectMailCatcher tells which catcher serves the inbox API at url, if any. */
+export async function detectMailCatcher(url: string): Promise<MailCatcher['mailBackend'] | undefined> {
+  const base = url.replace(/\/+$/, '');
+  if (await answersJson(`${base}/api/v2/messages?limit=1`)) return 'mailhog';
+  // MailDev 3 serves its API under /api, MailDev 2 (which runs on Node 18) at the root.
+  if ((await answersJson(`${base}/api/email`)) || (await answersJson(`${base}/email`))) return 'maildev';
+  return undefined;
+}
+
+async function answersJson(url: string): Promise<boolean> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(1_000) });
+    if (!res.ok) return false;
+    await res.json();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function addresses(list: AddressOrGroup[]): string[] {
+  return list.flatMap((a) => (a.group ? addresses(a.group) : a.address ? [a.address] : []));
+}
+
+async function request(method: string, url: string): Promise<unknown> {
+  const res = await fetch(url, { method });
+  if (!res.ok) throw new Error(`${method} ${url} answered ${res.status}: ${await res.text()}`);
+  const type = res.headers.get('content-type') ?? '';
+  return type.includes('json') ? res.json() : res.text();
+}
