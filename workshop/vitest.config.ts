@@ -27,6 +27,8 @@ export default defineConfig({
           root: ROOT,
           include: [`test/exercises/${exercise.slug}.test.ts`],
           provide: { course: { number: exercise.number, target, dir } },
+          // A failed expectation shows the values in full, not cut at 40 characters.
+          chaiConfig: { truncateThreshold: 0 },
           // An end-to-end check may start the learner's processes itself (afterEarlierChecks).
           testTimeout: 120_000,
           hookTimeout: 60_000,

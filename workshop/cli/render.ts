@@ -2,34 +2,57 @@ import { relative } from 'node:path';
 import { editedFiles, exerciseDir, pad2, ROOT, type Target } from '../course.ts';
 import { EXERCISES, type Exercise } from '../manifest.ts';
 import { bold, colour, cyan, dim, green, indent, red, yellow } from './style.ts';
-import { NOT_RUN_YET, passed, type Failure, type Verdict } from './verdict.ts';
+import { checkCounts, NOT_RUN_YET, passed, type Failure, type Verdict } from './verdict.ts';
 
 const TODO_NOT_DONE = /^TODO\((\d+)\) is not done yet:?\s*(.*)/;
 
-/** renderVerdict is the verdict as the learner reads it: this exercise only, failures first explained. */
-export function renderVerdict(verdict: Verdict, opts: { hintsSeen: number; target?: Target; interactive?: boolean }): string {
-  // On a watch screen only the first failing check is shown in full, so that the screen holds the whole verdict.
-  let detailed = 0;
+/** FOLD_AFTER: on the watch screen, the failing checks after this many show their first line until the learner unfolds them. */
+export const FOLD_AFTER = 2;
+
+export interface VerdictOptions {
+  hintsSeen: number;
+  target?: Target;
+  /** The watch screen: keys instead of commands, and long verdicts folded. */
+  interactive?: boolean;
+  /** Show every failing check in full, even on the watch screen. */
+  unfold?: boolean;
+  /** The exercises not solved yet, besides this one: after the last exercise, they are what is left. */
+  open?: readonly Exercise[];
+}
+
+/**
+ * renderVerdict is the verdict as the learner reads it. Each failing check
+ * shows its message, expected and received, the learner's own line, the
+ * line of the check, and the evidence: the job in Redis, the log, the inbox.
+ * On the watch screen, the failing checks after the first FOLD_AFTER show
+ * their first line, and `f` unfolds them.
+ */
+export function renderVerdict(verdict: Verdict, opts: VerdictOptions): string {
   const { exercise } = verdict;
   const ok = passed(verdict);
-  const failing = verdict.tests.filter((test) => test.state !== 'passed').length;
+  const { total, failing } = checkCounts(verdict);
   const out: string[] = [];
 
   const status = ok
-    ? green(`✓ all ${verdict.tests.length} checks pass`)
+    ? green(`✓ all ${total} checks pass`)
     : verdict.tests.length === 0
       ? red('✗ the check could not run')
-      : red(`✗ ${failing} of ${verdict.tests.length} checks ${failing === 1 ? 'fails' : 'fail'}`);
+      : red(`✗ ${failing} of ${total} checks ${failing === 1 ? 'fails' : 'fail'}`);
   out.push(`${bold(`Exercise ${pad2(exercise.number)} · ${exercise.title}`)}   ${status}   ${dim(`${(verdict.durationMs / 1000).toFixed(1)} s`)}`);
   const dir = relative(ROOT, exerciseDir(exercise, opts.target));
   out.push(dim(`${opts.target === 'solutions' ? 'Checking the solution' : 'Your files'}: ${editedFiles(exercise).map((file) => `${dir}/${file}`).join(', ')}`));
   out.push('');
 
+  let detailed = 0;
+  let folded = 0;
+  const fold = opts.interactive && !opts.unfold;
+
   if (verdict.typeProblems.length === 0) {
     out.push(`${green('✓')} types: no errors in your files`);
   } else {
-    out.push(`${red('✗')} types: ${verdict.typeProblems.length} error${verdict.typeProblems.length === 1 ? '' : 's'} in your files`);
-    for (const problem of verdict.typeProblems.slice(0, 5)) {
+    detailed++;
+    out.push(`${red('✗')} ${bold(`types: ${verdict.typeProblems.length} error${verdict.typeProblems.length === 1 ? '' : 's'} in your files`)}`);
+    for (const problem of verdict.typeProblems) {
       out.push(indent(`${cyan(problem.where)} ${problem.message}\n${dim(problem.excerpt)}`, '    '));
     }
   }
@@ -47,12 +70,12 @@ export function renderVerdict(verdict: Verdict, opts: { hintsSeen: number; targe
       continue;
     }
     out.push(`${red('✗')} ${bold(test.name)}`);
-    // A gap left open fails every check that reaches it: say so once, then briefly.
+    // A gap left open fails every check that reaches it: say what is missing once, then name it.
     const todo = test.failures.map((f) => TODO_NOT_DONE.exec(f.message)).find(Boolean);
     if (todo) {
       const first = !todosShown.has(todo[1]!);
       todosShown.add(todo[1]!);
-      out.push(indent(yellow(`TODO(${todo[1]}) is not done yet${first && todo[2] ? `: ${todo[2]}` : ''}`), '    '));
+      out.push(indent(yellow(first && todo[2] ? `TODO(${todo[1]}) is not done yet: ${todo[2]}` : `TODO(${todo[1]}) is not done yet${first ? '' : ' (as above)'}`), '    '));
       const where = test.failures[0]?.frames.find((frame) => !frame.startsWith('checked at'));
       if (first && where) out.push(indent(dim(`at ${where}`), '    '));
       continue;
@@ -64,9 +87,13 @@ export function renderVerdict(verdict: Verdict, opts: { hintsSeen: number; targe
       waitingShown = true;
       continue;
     }
-    if (opts.interactive && detailed > 0) {
-      const first = test.failures[0]?.message.split('\n')[0] ?? '';
-      out.push(indent(dim(first.length > 100 ? `${first.slice(0, 99)}…` : first), '    '));
+    if (test.state === 'skipped') {
+      out.push(indent(dim('not run: the check was stopped before it'), '    '));
+      continue;
+    }
+    if (fold && detailed >= FOLD_AFTER) {
+      folded++;
+      out.push(indent(dim(test.failures[0]?.message.trim().split('\n')[0] ?? ''), '    '));
       continue;
     }
     detailed++;
@@ -77,11 +104,12 @@ export function renderVerdict(verdict: Verdict, opts: { hintsSeen: number; targe
   }
 
   out.push('');
+  if (folded > 0) {
+    out.push(cyan(`${folded} more failing check${folded === 1 ? ' shows' : 's show'} only a first line: press f to see ${folded === 1 ? 'it' : 'them'} in full.`));
+  }
   if (ok) {
-    const next = EXERCISES.find((e) => e.number === exercise.number + 1);
     out.push(green(bold('Well done: this exercise passes.')));
-    const how = opts.interactive ? 'Press n, or run' : 'Run';
-    out.push(next ? `Next: exercise ${pad2(next.number)} · ${next.title}. ${how} \`npm run exercise ${next.number}\`.` : 'That was the last exercise. Congratulations!');
+    out.push(whatNext(exercise, opts));
   } else {
     const left = exercise.hints.length - opts.hintsSeen;
     const diff = opts.interactive ? 'press d to compare your files with the solution' : `\`npm run diff ${exercise.number}\` compares your files with the solution`;
@@ -90,6 +118,17 @@ export function renderVerdict(verdict: Verdict, opts: { hintsSeen: number; targe
     out.push(`Stuck? ${hint}.`);
   }
   return colour(out.join('\n'));
+}
+
+/** whatNext says where to go after a pass: the next exercise, or what is still open after the last. */
+function whatNext(exercise: Exercise, opts: VerdictOptions): string {
+  const next = EXERCISES.find((e) => e.number === exercise.number + 1);
+  const how = opts.interactive ? 'Press n, or run' : 'Run';
+  if (next) return `Next: exercise ${pad2(next.number)} · ${next.title}. ${how} \`npm run exercise ${next.number}\`.`;
+  const open = (opts.open ?? []).filter((e) => e !== exercise);
+  if (open.length === 0) return 'That was the last exercise, and every exercise is solved. Congratulations!';
+  const list = open.map((e) => pad2(e.number)).join(', ');
+  return `That was the last exercise. Still open: ${list}. ${opts.interactive ? 'Press l to pick one, or run' : 'Run'} \`npm run exercise ${open[0]!.number}\`.`;
 }
 
 function renderFailure(failure: Failure): string {

@@ -1,11 +1,14 @@
 import { join, relative } from 'node:path';
-import type { TestCase, TestModule } from 'vitest/node';
+import type { Reporter, TestCase, TestModule } from 'vitest/node';
 import { createVitest, type Vitest } from 'vitest/node';
 import { editedFiles, exerciseDir, ROOT, type Target } from '../course.ts';
 import type { Exercise } from '../manifest.ts';
 import type { Services } from '../../test/harness/services.ts';
 import { TypeCheckThread } from './typecheck-client.ts';
-import type { Failure, TestOutcome, Verdict } from './verdict.ts';
+import type { CheckProgress, Failure, TestOutcome, Verdict } from './verdict.ts';
+
+/** OnProgress hears how far a check has got: after Vitest reads the suite, and as each test starts and ends. */
+export type OnProgress = (progress: CheckProgress) => void;
 
 /**
  * CourseRunner runs an exercise's check: its test suite through Vitest (with
@@ -15,6 +18,9 @@ import type { Failure, TestOutcome, Verdict } from './verdict.ts';
 export class CourseRunner {
   #vitest: Promise<Vitest> | undefined;
   #types: TypeCheckThread | undefined;
+  /** Hears the progress of the check under way; Vitest's reporter below calls it. */
+  #onProgress: OnProgress | undefined;
+  #progress: CheckProgress = { total: 0, passed: 0, failed: 0 };
 
   constructor(private readonly target: Target = 'exercises') {}
 
@@ -33,11 +39,29 @@ export class CourseRunner {
     void this.#typeCheck(exercise).catch(() => {});
   }
 
-  async run(exercise: Exercise): Promise<Verdict> {
+  /** run checks an exercise. One at a time: a second call waits for Vitest to be free. */
+  async run(exercise: Exercise, onProgress?: OnProgress): Promise<Verdict> {
     const started = Date.now();
-    // The tests and the type check run side by side: the type check in a thread, the tests in a fork.
-    const [tests, typeProblems] = await Promise.all([this.#runTests(exercise), this.#typeCheck(exercise)]);
-    return { exercise, typeProblems, ...tests, durationMs: Date.now() - started };
+    this.#progress = { total: 0, passed: 0, failed: 0 };
+    this.#onProgress = onProgress;
+    try {
+      // The tests and the type check run side by side: the type check in a thread, the tests in a fork.
+      const [tests, typeProblems] = await Promise.all([this.#runTests(exercise), this.#typeCheck(exercise)]);
+      return { exercise, typeProblems, ...tests, durationMs: Date.now() - started };
+    } finally {
+      this.#onProgress = undefined;
+    }
+  }
+
+  /**
+   * cancel ends the check under way early: the test that runs goes on to its
+   * end, the rest are skipped, and run() resolves with what ran. For a check
+   * whose result nobody wants any more (the files changed, or the learner
+   * moved on).
+   */
+  async cancel(): Promise<void> {
+    const vitest = await this.#vitest?.catch(() => undefined);
+    await vitest?.cancelCurrentRun('keyboard-input');
   }
 
   async close(): Promise<void> {
@@ -66,7 +90,27 @@ export class CourseRunner {
   }
 
   #start(): Promise<Vitest> {
-    return (this.#vitest ??= createCourseVitest(this.target));
+    return (this.#vitest ??= createCourseVitest(this.target, this.#reporter()));
+  }
+
+  /** #reporter turns Vitest's events into CheckProgress for whoever listens to this run. */
+  #reporter(): Reporter {
+    const tell = (change: Partial<CheckProgress>) => {
+      this.#progress = { ...this.#progress, ...change };
+      this.#onProgress?.({ ...this.#progress });
+    };
+    return {
+      onTestModuleCollected: (module) => tell({ total: [...module.children.allTests()].length }),
+      onTestCaseReady: (test) => tell({ running: test.name }),
+      onTestCaseResult: (test) => {
+        const state = test.result().state;
+        tell({
+          running: undefined,
+          passed: this.#progress.passed + (state === 'passed' ? 1 : 0),
+          failed: this.#progress.failed + (state === 'failed' ? 1 : 0),
+        });
+      },
+    };
   }
 }
 
@@ -74,13 +118,13 @@ export class CourseRunner {
  * createCourseVitest makes a Vitest for workshop/vitest.config.ts that reports
  * nothing itself: the caller reads the results and tells the learner.
  */
-function createCourseVitest(target: Target): Promise<Vitest> {
+function createCourseVitest(target: Target, reporter: Reporter = {}): Promise<Vitest> {
   // Read by workshop/vitest.config.ts.
   process.env.COURSE_TARGET = target;
   return createVitest('test', {
     config: join(ROOT, 'workshop', 'vitest.config.ts'),
     watch: false,
-    reporters: [{}],
+    reporters: [reporter],
     // The verdict shows what matters; the tests' own console output would only clutter it.
     silent: true,
   });

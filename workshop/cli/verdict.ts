@@ -40,6 +40,25 @@ export interface Verdict {
   durationMs: number;
 }
 
+/**
+ * checkCounts counts the checks as the verdict's header does: each test of
+ * the suite, and the type check as one more.
+ */
+export function checkCounts(verdict: Verdict): { total: number; failing: number } {
+  const failingTests = verdict.tests.filter((test) => test.state !== 'passed').length;
+  return { total: verdict.tests.length + 1, failing: failingTests + (verdict.typeProblems.length > 0 ? 1 : 0) };
+}
+
+/** CheckProgress is how far a check has got, while it runs. */
+export interface CheckProgress {
+  /** How many tests the suite has; 0 until Vitest has read it. */
+  total: number;
+  passed: number;
+  failed: number;
+  /** The name of the test that runs now, if one does. */
+  running?: string;
+}
+
 /** passed: no type errors, no stray errors, at least one test and every test passed. */
 export function passed(verdict: Verdict): boolean {
   return (
