@@ -1,6 +1,6 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import { createTwoFilesPatch } from 'diff';
+import { structuredPatch } from 'diff';
 import { editedFiles, exerciseDir, ROOT } from '../course.ts';
 import type { Exercise } from '../manifest.ts';
 import { starterContent } from './starters.ts';
@@ -9,32 +9,68 @@ import { cyan, dim, green, red } from './style.ts';
 /** BACKUPS is where `npm run reset` keeps the files it replaces. Git-ignored, like the progress file. */
 export const BACKUPS = join(ROOT, '.workshop', 'backups');
 
+/** A comment line that starts a workshop marker: 🐨 what to do, 💰 a detail, 📜 the docs, 🦉 an aside. */
+const MARKER = /^\s*\/\/\s*(🐨|💰|📜|🦉)/;
+/** A comment line that carries on a marker's text: `//    more words`, indented under it. */
+const MARKER_GOES_ON = /^\s*\/\/(\s{2,}\S|\s*$)/;
+
 /**
- * diffWithSolution shows, file by file, what the solution has that the
- * learner's file does not (- lines are yours, + lines are the solution's).
+ * withoutMarkers drops the starter's 🐨 💰 📜 🦉 comments from a file, each
+ * with the indented lines that carry it on. It returns the lines kept and,
+ * for each, its line number in the file.
+ */
+export function withoutMarkers(text: string): { lines: string[]; numbers: number[] } {
+  const lines: string[] = [];
+  const numbers: number[] = [];
+  let inMarker = false;
+  text.split('\n').forEach((line, i) => {
+    if (MARKER.test(line)) inMarker = true;
+    else if (!(inMarker && MARKER_GOES_ON.test(line))) inMarker = false;
+    if (inMarker) return;
+    lines.push(line);
+    numbers.push(i + 1);
+  });
+  return { lines, numbers };
+}
+
+/**
+ * diffWithSolution shows, file by file, where the learner's code differs from
+ * the solution's (- lines are yours, + lines are the solution's). The
+ * starter's 🐨 comments are left out, so only code shows; the line numbers
+ * are those of the learner's file.
  */
 export function diffWithSolution(exercise: Exercise): string {
   const out: string[] = [];
   for (const file of editedFiles(exercise)) {
     const mine = join(exerciseDir(exercise), file);
     const theirs = join(exerciseDir(exercise, 'solutions'), file);
-    const a = existsSync(mine) ? readFileSync(mine, 'utf8') : '';
-    const b = readFileSync(theirs, 'utf8');
     const name = (path: string) => relative(ROOT, path);
-    if (a === b) {
-      out.push(green(`${name(mine)}: the same as the solution`));
+    const a = withoutMarkers(existsSync(mine) ? readFileSync(mine, 'utf8') : '');
+    const b = readFileSync(theirs, 'utf8');
+    const patch = structuredPatch(name(mine), name(theirs), a.lines.join('\n'), b, 'yours', 'solution', { context: 3 });
+    if (patch.hunks.length === 0) {
+      out.push(green(`${name(mine)}: the same code as the solution`));
       continue;
     }
-    const patch = createTwoFilesPatch(name(mine), name(theirs), a, b, 'yours', 'solution', { context: 3 });
-    out.push(
-      patch
-        .split('\n')
-        .slice(1) // the "=====" line
-        .map((line) => (line.startsWith('+') ? green(line) : line.startsWith('-') ? red(line) : line.startsWith('@@') ? cyan(line) : dim(line)))
-        .join('\n'),
-    );
+    out.push(dim(`--- ${name(mine)}\tyours`), dim(`+++ ${name(theirs)}\tsolution`));
+    for (const hunk of patch.hunks) {
+      // Number the learner's side as in their file, where the markers still are.
+      const from = a.numbers[hunk.oldStart - 1] ?? hunk.oldStart;
+      out.push(cyan(`@@ -${from},${hunk.oldLines} +${hunk.newStart},${hunk.newLines} @@`));
+      for (const line of hunk.lines) out.push(line.startsWith('+') ? green(line) : line.startsWith('-') ? red(line) : dim(line));
+    }
   }
   return out.join('\n');
+}
+
+/** changedFiles lists the exercise's files that differ from their starters, relative to the repository. */
+export function changedFiles(exercise: Exercise): string[] {
+  return editedFiles(exercise)
+    .filter((file) => {
+      const path = join(exerciseDir(exercise), file);
+      return !existsSync(path) || !readFileSync(path).equals(starterContent(exercise, file));
+    })
+    .map((file) => relative(ROOT, join(exerciseDir(exercise), file)));
 }
 
 /**

@@ -4,15 +4,16 @@
  *   npm run exercise [N]   check an exercise; watches in a terminal, runs once otherwise
  *   npm run hint N         the next hint
  *   npm run solution N     where the solution is, and why it works
- *   npm run reset N        put the starter files back (yours are kept in .workshop/backups/)
- *   npm run diff N         your files against the solution
+ *   npm run reset N        put the starter files back (yours are kept in .workshop/backups/); asks first in a terminal
+ *   npm run diff N         your code against the solution's (the starter's 🐨 comments left out)
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
 import { editedFiles, exerciseDir, findExercise, pad2, ROOT, targetFromEnv } from '../course.ts';
 import { EXERCISES, type Exercise } from '../manifest.ts';
-import { diffWithSolution, resetExercise } from './files.ts';
+import { BACKUPS, changedFiles, diffWithSolution, resetExercise } from './files.ts';
 import { nodeVersionProblem } from './node-version.ts';
 import { Progress } from './progress.ts';
 import { renderHints, renderProgress } from './render.ts';
@@ -22,7 +23,7 @@ const USAGE = `usage:
   npm run exercise [N] [-- --once | --manual]
   npm run hint N [-- --all]
   npm run solution N
-  npm run reset N
+  npm run reset N [-- --yes]
   npm run diff N`;
 
 async function main(argv: string[]): Promise<number> {
@@ -32,7 +33,13 @@ async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { once: { type: 'boolean' }, manual: { type: 'boolean' }, all: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      once: { type: 'boolean' },
+      manual: { type: 'boolean' },
+      all: { type: 'boolean' },
+      yes: { type: 'boolean', short: 'y' },
+      help: { type: 'boolean', short: 'h' },
+    },
   });
   const [command, number] = positionals;
   if (values.help || !command) return say(USAGE, command ? 0 : 2);
@@ -45,7 +52,7 @@ async function main(argv: string[]): Promise<number> {
     case 'solution':
       return solution(target);
     case 'reset':
-      return reset(target);
+      return reset(target, Boolean(values.yes));
     case 'diff':
       return say(diffWithSolution(target));
     default:
@@ -55,16 +62,20 @@ async function main(argv: string[]): Promise<number> {
 
 async function exercise(number: string | undefined, opts: { once?: boolean; manual?: boolean }): Promise<number> {
   const progress = new Progress();
+  const interactive = Boolean(process.stdout.isTTY) && !opts.once;
   let chosen: Exercise;
+  let notice = '';
   if (number) {
     chosen = findExercise(number);
   } else {
-    // No number: show where the learner is, and carry on at the first exercise not solved yet.
+    // No number: carry on at the first exercise not solved yet. The watch screen
+    // says so (its list is one key away); a run without one prints the list first.
     chosen = EXERCISES.find((e) => !progress.isSolved(e)) ?? EXERCISES.at(-1)!;
-    say(`${renderProgress((e) => progress.isSolved(e), chosen, process.stdout.columns)}\n`);
+    const solved = progress.solvedCount(EXERCISES);
+    notice = `${solved} of ${EXERCISES.length} solved; here is exercise ${pad2(chosen.number)}, the first not solved yet. Press l for the list.`;
+    if (!interactive) say(`${renderProgress((e) => progress.isSolved(e), chosen, process.stdout.columns)}\n`);
   }
 
-  const interactive = Boolean(process.stdout.isTTY) && !opts.once;
   // Loaded here, not at the top: they bring Vitest and TypeScript, which hint, diff and reset do not need.
   const { Session } = await import('./session.ts');
   const { PreflightError } = await import('./services.ts');
@@ -80,7 +91,7 @@ async function exercise(number: string | undefined, opts: { once?: boolean; manu
     if (interactive) {
       say(dim(session.services.description.join('\n')));
       const { watchExercise } = await import('./watch.ts');
-      await watchExercise(session, chosen, { manual: Boolean(opts.manual) });
+      await watchExercise(session, chosen, { manual: Boolean(opts.manual), notice });
       return 0;
     }
     process.stderr.write(`${colour(dim(session.services.description.join('\n')))}\n`);
@@ -108,13 +119,35 @@ function solution(exercise: Exercise): number {
   return say(lines.join('\n'));
 }
 
-function reset(exercise: Exercise): number {
+async function reset(exercise: Exercise, yes: boolean): Promise<number> {
+  const changed = changedFiles(exercise);
+  if (changed.length === 0) return say(`Exercise ${pad2(exercise.number)}'s files are already the starters.`);
+  // In a terminal, ask first; a script (or --yes) goes ahead: the files are kept as a backup either way.
+  if (!yes && process.stdin.isTTY && process.stdout.isTTY) {
+    const question = [
+      `This puts the starter files of exercise ${pad2(exercise.number)} back:`,
+      ...changed.map((file) => `  ${file}`),
+      `Your versions go to ${relative(ROOT, BACKUPS)}/${exercise.slug}/, and the exercise counts as not solved again.`,
+      'Reset? [y/N] ',
+    ].join('\n');
+    if (!(await confirm(question))) return say('Nothing was changed.');
+  }
   const { backup, restored } = resetExercise(exercise);
-  new Progress().forget(exercise);
-  if (restored.length === 0) return say(`Exercise ${pad2(exercise.number)}'s files are already the starters.`);
+  new Progress().forgetSolved(exercise);
   const lines = [green(`Exercise ${pad2(exercise.number)} is back to its starter files:`), ...restored.map((file) => `  ${file}`)];
   if (backup) lines.push('', `Your versions are kept in ${backup}/`);
   return say(lines.join('\n'));
+}
+
+/** confirm asks a yes/no question on the terminal; only y or yes is a yes. */
+async function confirm(question: string): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: process.stdout });
+  try {
+    const answer = await rl.question(question);
+    return /^y(es)?$/i.test(answer.trim());
+  } finally {
+    rl.close();
+  }
 }
 
 function say(text: string, code = 0): number {

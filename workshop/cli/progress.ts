@@ -13,29 +13,42 @@ interface ProgressData {
   hintsSeen: Record<string, number>;
 }
 
-/** Progress reads and writes the progress file. Each change is written at once. */
+/**
+ * Progress reads and writes the progress file. Several commands may change it
+ * at once (a watch screen, `npm run reset` in another terminal), so each
+ * change reads the file again first, and reload() picks up theirs.
+ */
 export class Progress {
   #data: ProgressData;
 
-  constructor(private readonly file = process.env.WORKSHOP_PROGRESS_FILE || PROGRESS_FILE) {
+  constructor(readonly file = process.env.WORKSHOP_PROGRESS_FILE || PROGRESS_FILE) {
     this.#data = load(file);
+  }
+
+  /** reload reads the file again, for a change made by another command. */
+  reload(): void {
+    this.#data = load(this.file);
   }
 
   isSolved(exercise: Exercise): boolean {
     return exercise.slug in this.#data.solved;
   }
 
-  markSolved(exercise: Exercise): void {
-    if (this.isSolved(exercise)) return;
-    this.#data.solved[exercise.slug] = new Date().toISOString();
-    this.#save();
+  solvedCount(exercises: readonly Exercise[]): number {
+    return exercises.filter((exercise) => this.isSolved(exercise)).length;
   }
 
-  /** forget drops the exercise's solved mark and hint count, as after a reset. */
-  forget(exercise: Exercise): void {
-    delete this.#data.solved[exercise.slug];
-    delete this.#data.hintsSeen[exercise.slug];
-    this.#save();
+  markSolved(exercise: Exercise): void {
+    this.#change((data) => {
+      data.solved[exercise.slug] ??= new Date().toISOString();
+    });
+  }
+
+  /** forgetSolved drops the exercise's solved mark, as after a reset. The hints seen stay seen. */
+  forgetSolved(exercise: Exercise): void {
+    this.#change((data) => {
+      delete data.solved[exercise.slug];
+    });
   }
 
   hintsSeen(exercise: Exercise): number {
@@ -44,17 +57,23 @@ export class Progress {
 
   /** seeHint records that one more hint was shown and returns how many have been, never more than there are. */
   seeHint(exercise: Exercise): number {
-    const seen = Math.min(this.hintsSeen(exercise) + 1, exercise.hints.length);
-    this.#data.hintsSeen[exercise.slug] = seen;
-    this.#save();
-    return seen;
+    this.#change((data) => {
+      data.hintsSeen[exercise.slug] = Math.min((data.hintsSeen[exercise.slug] ?? 0) + 1, exercise.hints.length);
+    });
+    return this.hintsSeen(exercise);
   }
 
-  #save(): void {
+  /** #change applies a change to the file as it is now, not to what this process read earlier. */
+  #change(apply: (data: ProgressData) => void): void {
+    const data = load(this.file);
+    const before = JSON.stringify(data);
+    apply(data);
+    this.#data = data;
+    if (JSON.stringify(data) === before) return;
     mkdirSync(dirname(this.file), { recursive: true });
     // Write then rename, so a Ctrl-C never leaves half a file.
     const temp = `${this.file}.${process.pid}.tmp`;
-    writeFileSync(temp, `${JSON.stringify(this.#data, null, 2)}\n`);
+    writeFileSync(temp, `${JSON.stringify(data, null, 2)}\n`);
     renameSync(temp, this.file);
   }
 }

@@ -1,5 +1,5 @@
 import type { Target } from '../course.ts';
-import type { Exercise } from '../manifest.ts';
+import { EXERCISES, type Exercise } from '../manifest.ts';
 import { Progress } from './progress.ts';
 import { renderVerdict } from './render.ts';
 import { CourseRunner } from './runner.ts';
@@ -10,10 +10,13 @@ import { passed, type Verdict } from './verdict.ts';
  * Session is one `npm run exercise`: the services it found or started, a warm
  * runner, and the learner's progress. close() lets go of all of it.
  */
+/** The part of CourseRunner a session uses. */
+export type Runner = Pick<CourseRunner, 'run' | 'cancel' | 'close'>;
+
 export class Session {
-  private constructor(
+  constructor(
     readonly services: CourseServices,
-    readonly runner: CourseRunner,
+    readonly runner: Runner,
     readonly progress: Progress,
     /** Whose files the checks run: the learner's, or (COURSE_TARGET=solutions) the solution's. */
     readonly target: Target,
@@ -39,7 +42,8 @@ export class Session {
     const verdict = await this.runner.run(exercise);
     const ok = passed(verdict);
     if (ok) this.progress.markSolved(exercise);
-    return { verdict, ok, text: renderVerdict(verdict, { hintsSeen: this.progress.hintsSeen(exercise), target: this.target }) };
+    const open = EXERCISES.filter((e) => !this.progress.isSolved(e));
+    return { verdict, ok, text: renderVerdict(verdict, { hintsSeen: this.progress.hintsSeen(exercise), target: this.target, open }) };
   }
 
   async close(): Promise<void> {

@@ -1,192 +1,89 @@
-import { watch as watchFs, type FSWatcher } from 'node:fs';
-import { basename, dirname, join, relative } from 'node:path';
+import { mkdirSync, watch as watchFs, type FSWatcher } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { emitKeypressEvents } from 'node:readline';
-import { editedFiles, exerciseDir, findExercise, pad2, ROOT } from '../course.ts';
-import { EXERCISES, type Exercise } from '../manifest.ts';
+import { editedFiles, exerciseDir } from '../course.ts';
+import type { Exercise } from '../manifest.ts';
 import { diffWithSolution } from './files.ts';
-import { renderHints, renderProgress, renderVerdict } from './render.ts';
 import type { Session } from './session.ts';
-import { bold, colour, cyan, dim, yellow } from './style.ts';
-import type { Verdict } from './verdict.ts';
+import { dim } from './style.ts';
+import { WatchScreen, type Key, type WatchEvent } from './watch-screen.ts';
 
 const CLEAR = '\x1b[2J\x1b[3J\x1b[H';
 /** Editors write a file in several steps; wait for the last one before re-running. */
 const SETTLE_MS = 120;
-
-interface Key {
-  name?: string;
-  ctrl?: boolean;
-  sequence?: string;
-}
+/** How often the seconds of a running check move on. */
+const TICK_MS = 1_000;
 
 /**
- * watchExercise is the interactive mode of `npm run exercise`: it runs the
- * check, then again on every save, on a clean screen, and reads single keys.
- * In manual mode (or where the file system cannot be watched) it re-runs on
- * `r` only. It resolves when the learner quits.
+ * watchExercise runs the watch screen in this terminal: it feeds the screen
+ * the keys, the saves, the changes to the progress file and a clock, and
+ * draws what the screen says. It resolves when the learner quits.
  */
-export async function watchExercise(session: Session, first: Exercise, opts: { manual: boolean }): Promise<void> {
-  let exercise = first;
-  let verdict: Verdict | undefined;
-  let crash = '';
-  /** Hints show under the verdict; a diff or the list takes the verdict's place. */
-  let panel = '';
-  let panelOnly = false;
-  let running = false;
-  let again = false;
-  let manual = opts.manual;
-  let notice = '';
-  let watchers: FSWatcher[] = [];
+export async function watchExercise(session: Session, first: Exercise, opts: { manual: boolean; notice?: string }): Promise<void> {
+  const watchers: FSWatcher[] = [];
   let settle: NodeJS.Timeout | undefined;
-  let listInput: string | undefined;
+  let screen!: WatchScreen;
   let quit!: () => void;
   const done = new Promise<void>((resolve) => (quit = resolve));
 
-  const solvedCount = () => EXERCISES.filter((e) => session.progress.isSolved(e)).length;
-
-  const draw = () => {
-    const mode = manual
-      ? 'manual mode: press r to check again'
-      : `watching ${relative(ROOT, exerciseDir(exercise, session.target))}/ — save a file to check again`;
-    const keys = `${bold('h')} hint · ${bold('d')} diff · ${bold('l')} list · ${bold('n')} next · ${bold('r')} re-run · ${bold('q')} quit`;
-    const verdictText = crash || (verdict ? renderVerdict(verdict, { hintsSeen: session.progress.hintsSeen(exercise), target: session.target, interactive: true }) : '');
-    const screen = panelOnly ? [panel] : [verdictText || yellow(`⟳ checking exercise ${pad2(exercise.number)}…`)];
-    if (panel && !panelOnly) screen.push('', panel);
-    if (panelOnly) screen.push('', dim('Esc: back to the verdict'));
-    screen.push('');
-    if (running && verdictText) screen.push(yellow('⟳ checking again…'));
-    if (notice) screen.push(yellow(notice));
-    screen.push(dim(`${mode}\n${session.services.summary} · ${solvedCount()}/${EXERCISES.length} solved`), keys);
-    process.stdout.write(CLEAR + colour(screen.join('\n')) + '\n');
+  const handle = (event: WatchEvent) => {
+    screen.handle(event);
+    if (screen.state.quit) quit();
   };
 
-  const check = async () => {
-    if (running) {
-      again = true;
-      return;
-    }
-    running = true;
-    draw();
-    try {
-      verdict = (await session.check(exercise)).verdict;
-      crash = '';
-    } catch (err) {
-      crash = `The check itself failed: ${(err as Error).stack ?? String(err)}`;
-    }
-    running = false;
-    draw();
-    if (again) {
-      again = false;
-      void check();
-    }
+  const stopWatchingFiles = () => {
+    clearTimeout(settle);
+    for (const watcher of watchers.splice(0)) watcher.close();
   };
 
-  const watchFiles = () => {
-    for (const watcher of watchers) watcher.close();
-    watchers = [];
-    if (manual) return;
-    const files = editedFiles(exercise).map((file) => join(exerciseDir(exercise, session.target), file));
-    // Watch folders, not files: many editors save by writing a new file and renaming it.
-    for (const dir of new Set(files.map((file) => dirname(file)))) {
-      try {
-        const watcher = watchFs(dir, (_event, name) => {
-          if (name && !files.includes(join(dir, basename(name.toString())))) return;
-          clearTimeout(settle);
-          settle = setTimeout(() => {
-            closePanel();
-            void check();
-          }, SETTLE_MS);
-        });
-        watcher.on('error', () => fallBackToManual());
-        watchers.push(watcher);
-      } catch {
-        fallBackToManual();
-        return;
-      }
-    }
-  };
+  screen = new WatchScreen(
+    {
+      target: session.target,
+      progress: session.progress,
+      servicesSummary: session.services.summary,
+      check: (exercise, onProgress) => session.runner.run(exercise, onProgress),
+      cancel: () => void session.runner.cancel(),
+      diff: (exercise) => diffWithSolution(exercise),
+      draw: (text) => process.stdout.write(`${CLEAR}${text}\n`),
+      now: () => Date.now(),
+      columns: () => process.stdout.columns || 100,
+      watchFiles: (exercise) => {
+        stopWatchingFiles();
+        if (screen.state.manual) return;
+        const files = editedFiles(exercise).map((file) => join(exerciseDir(exercise, session.target), file));
+        // Watch folders, not files: many editors save by writing a new file and renaming it.
+        for (const dir of new Set(files.map((file) => dirname(file)))) {
+          try {
+            const watcher = watchFs(dir, (_event, name) => {
+              if (name && !files.includes(join(dir, basename(name.toString())))) return;
+              clearTimeout(settle);
+              settle = setTimeout(() => handle({ type: 'saved' }), SETTLE_MS);
+            });
+            watcher.on('error', () => {
+              stopWatchingFiles();
+              handle({ type: 'cannot-watch' });
+            });
+            watchers.push(watcher);
+          } catch {
+            stopWatchingFiles();
+            // Called while the screen switches exercise: report it once that is done.
+            setImmediate(() => handle({ type: 'cannot-watch' }));
+            return;
+          }
+        }
+      },
+    },
+    first,
+    opts,
+  );
 
-  const fallBackToManual = () => {
-    manual = true;
-    notice = 'This file system cannot be watched, so the check runs when you press r.';
-    for (const watcher of watchers) watcher.close();
-    watchers = [];
-    draw();
-  };
-
-  const closePanel = () => {
-    panel = '';
-    panelOnly = false;
-    listInput = undefined;
-  };
-
-  const go = (next: Exercise) => {
-    exercise = next;
-    verdict = undefined;
-    crash = '';
-    closePanel();
-    watchFiles();
-    void check();
-  };
-
-  const onKey = (_text: string | undefined, key: Key = {}) => {
-    if ((key.ctrl && key.name === 'c') || key.name === 'q') return quit();
-    if (listInput !== undefined) return onListKey(key);
-    if (key.name === 'escape') {
-      closePanel();
-      return draw();
-    }
-    switch (key.name) {
-      case 'h':
-        panelOnly = false;
-        panel = renderHints(exercise, session.progress.seeHint(exercise), { interactive: true });
-        return draw();
-      case 'd':
-        panelOnly = true;
-        panel = `${bold('Your files against the solution')} ${dim('(- yours, + the solution)')}\n${diffWithSolution(exercise)}`;
-        return draw();
-      case 'l':
-        listInput = '';
-        panelOnly = true;
-        panel = `${renderProgress((e) => session.progress.isSolved(e), exercise, process.stdout.columns)}\n\n${cyan('Type a number and press Enter to go there.')}`;
-        return draw();
-      case 'n': {
-        const next = EXERCISES.find((e) => e.number === exercise.number + 1);
-        if (next) return go(next);
-        panel = yellow('This is the last exercise.');
-        return draw();
-      }
-      case 'r':
-        closePanel();
-        return void check();
-      default:
-    }
-  };
-
-  const onListKey = (key: Key) => {
-    if (key.name === 'escape') {
-      closePanel();
-      return draw();
-    }
-    if (key.name === 'return' || key.name === 'enter') {
-      const input = listInput ?? '';
-      closePanel();
-      try {
-        return go(findExercise(input));
-      } catch (err) {
-        panel = yellow((err as Error).message);
-        return draw();
-      }
-    }
-    if (key.name === 'backspace') listInput = (listInput ?? '').slice(0, -1);
-    else if (key.sequence && /^\d$/.test(key.sequence)) listInput = `${listInput ?? ''}${key.sequence}`.slice(-2);
-    notice = `go to: ${listInput}`;
-    draw();
-    notice = '';
-  };
+  // A reset or a pass in another terminal changes the progress file: show it at once.
+  const progressWatcher = watchProgressFile(session.progress.file, () => handle({ type: 'progress-file-changed' }));
+  const ticker = setInterval(() => handle({ type: 'tick' }), TICK_MS);
 
   const stdin = process.stdin;
   const keys = stdin.isTTY;
+  const onKey = (_text: string | undefined, key: Key = {}) => handle({ type: 'key', key });
   if (keys) {
     emitKeypressEvents(stdin);
     stdin.setRawMode(true);
@@ -198,11 +95,12 @@ export async function watchExercise(session: Session, first: Exercise, opts: { m
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
-  go(exercise);
+  handle({ type: 'start' });
   await done;
 
-  clearTimeout(settle);
-  for (const watcher of watchers) watcher.close();
+  clearInterval(ticker);
+  progressWatcher?.close();
+  stopWatchingFiles();
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
   if (keys) {
@@ -210,5 +108,24 @@ export async function watchExercise(session: Session, first: Exercise, opts: { m
     stdin.setRawMode(false);
     stdin.pause();
   }
+  // A check may still be under way: stop it, its result is not wanted.
+  await session.runner.cancel();
   process.stdout.write(`\n${dim(`Progress saved. \`npm run exercise\` takes you back to where you were.`)}\n`);
+}
+
+/** watchProgressFile calls onChange when the progress file is written, created or removed. */
+function watchProgressFile(file: string, onChange: () => void): FSWatcher | undefined {
+  let settle: NodeJS.Timeout | undefined;
+  try {
+    // Its folder, since the file is replaced on every write (and may not exist yet).
+    mkdirSync(dirname(file), { recursive: true });
+    return watchFs(dirname(file), (_event, name) => {
+      if (name && basename(name.toString()) !== basename(file)) return;
+      clearTimeout(settle);
+      settle = setTimeout(onChange, SETTLE_MS);
+    });
+  } catch {
+    // A file system that cannot be watched: changes made elsewhere show at the next check.
+    return undefined;
+  }
 }
