@@ -1,5 +1,7 @@
+import { accessSync, constants, statSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
 import { loadConfig, withoutPassword } from '../../src/config.ts';
-import { hostAndPort, isLocalHost, isReachable } from '../../src/dev/reachable.ts';
+import { hostAndPort, isLocalHost, isReachable, waitUntilAnswers } from '../../src/dev/reachable.ts';
 import { producerConnection, waitForRedis } from '../../src/jobs/connection.ts';
 import { detectMailCatcher } from '../../src/dev/inbox.ts';
 import type { Services } from '../../test/harness/services.ts';
@@ -28,13 +30,16 @@ const PING_TIMEOUT_MS = 1_000;
 /**
  * ensureServices finds Redis at REDIS_URL and a mail catcher at SMTP_URL and
  * MAIL_UI_URL, the ones `npm start` runs. When nothing answers on this
- * machine, it starts its own on those same ports (a local redis-server and
- * MailDev), so the processes you run by hand in other terminals find them too.
+ * machine, it starts its own on those same ports, so the processes you run by
+ * hand in other terminals find them too: a local redis-server, or where there
+ * is none, Redis in Docker (docker-compose.yml, as npm start runs it); and
+ * MailDev, in this process.
  */
 export async function ensureServices(env: NodeJS.ProcessEnv = process.env): Promise<CourseServices> {
   const config = loadConfig(env);
   const started: Stoppable[] = [];
   const description: string[] = [];
+  const summary: string[] = [];
   const stop = async () => {
     for (const service of started.reverse()) await service.stop().catch(() => {});
   };
@@ -44,14 +49,11 @@ export async function ensureServices(env: NodeJS.ProcessEnv = process.env): Prom
     const shownRedis = withoutPassword(config.redisUrl);
     if (redis === 'ok') {
       description.push(`Redis        ${shownRedis} (already running)`);
+      summary.push(`Redis ${shownRedis}`);
     } else if (redis === 'refused' && isLocalHost(config.redisUrl)) {
-      const { startLocalRedis } = await import('../../src/dev/local-redis.ts');
-      try {
-        started.push(await startLocalRedis(hostAndPort(config.redisUrl).port));
-      } catch (err) {
-        throw new PreflightError(`${(err as Error).message}\nOr start Redis another way (\`npm start\` does) and run this again.`);
-      }
-      description.push(`Redis        ${shownRedis} (started for this session)`);
+      const how = await startRedis(config.redisUrl, started);
+      description.push(`Redis        ${shownRedis} (started ${how} for this session)`);
+      summary.push(`Redis ${shownRedis} (started here)`);
     } else {
       throw new PreflightError(
         redis === 'refused'
@@ -62,13 +64,17 @@ export async function ensureServices(env: NodeJS.ProcessEnv = process.env): Prom
 
     let mailBackend = await detectMailCatcher(config.mailUiUrl);
     const smtpUp = await isReachable(config.smtpUrl);
+    const inboxHint = '`npm run inbox` lists it in a terminal';
     if (mailBackend && smtpUp) {
-      description.push(`Mail inbox   ${config.mailUiUrl} (${mailBackend === 'mailhog' ? 'MailHog' : 'MailDev'}, already running)`);
+      const name = mailBackend === 'mailhog' ? 'MailHog' : 'MailDev';
+      description.push(`Mail inbox   ${config.mailUiUrl} (${name}, already running; ${inboxHint})`);
+      summary.push(`inbox ${config.mailUiUrl}`);
     } else if (!smtpUp && !(await isReachable(config.mailUiUrl)) && isLocalHost(config.smtpUrl) && isLocalHost(config.mailUiUrl)) {
       const { startMailCatcher } = await import('../../src/dev/mail-catcher.ts');
       started.push(await startMailCatcher({ smtpPort: hostAndPort(config.smtpUrl).port, webPort: hostAndPort(config.mailUiUrl).port }));
       mailBackend = 'maildev';
-      description.push(`Mail inbox   ${config.mailUiUrl} (MailDev, started for this session)`);
+      description.push(`Mail inbox   ${config.mailUiUrl} (MailDev, started for this session; ${inboxHint})`);
+      summary.push(`inbox ${config.mailUiUrl} (started here)`);
     } else {
       throw new PreflightError(
         [
@@ -88,12 +94,71 @@ export async function ensureServices(env: NodeJS.ProcessEnv = process.env): Prom
         backend: 'local',
       },
       description,
-      summary: [description[0]!, description[1]!].map((line) => line.replace(/\s{2,}/g, ' ').replace('started for this session', 'started here, stopped on quit')).join(' · '),
+      summary: `${summary.join(' · ')}${started.length > 0 ? ', stopped on quit' : ''}`,
       stop,
     };
   } catch (err) {
     await stop();
     throw err;
+  }
+}
+
+/**
+ * startRedis starts Redis on REDIS_URL's port: the local redis-server where
+ * there is one (it starts fastest), else the Redis of docker-compose.yml, as
+ * npm start does. It says how it started it.
+ */
+async function startRedis(redisUrl: string, started: Stoppable[]): Promise<string> {
+  const { port } = hostAndPort(redisUrl);
+  const password = new URL(redisUrl).password;
+  if (onPath('redis-server')) {
+    const { startLocalRedis } = await import('../../src/dev/local-redis.ts');
+    try {
+      started.push(await startLocalRedis(port, undefined, { password: password ? decodeURIComponent(password) : undefined }));
+      return 'with redis-server';
+    } catch (err) {
+      throw new PreflightError(`${(err as Error).message}\nOr start Redis another way (\`npm start\` does) and run this again.`);
+    }
+  }
+  const { dockerAnswers, findCompose } = await import('../../src/dev/docker.ts');
+  const compose = (await dockerAnswers()) ? await findCompose() : undefined;
+  if (!compose) {
+    throw new PreflightError(
+      [
+        `Nothing answers at REDIS_URL=${withoutPassword(redisUrl)}, and this machine has no \`redis-server\` and no Docker engine to start one with.`,
+        'Install one of them, then run this again:',
+        '  Debian/Ubuntu: sudo apt-get install redis-server',
+        '  macOS:         brew install redis',
+        '  or Docker:     https://docs.docker.com/get-docker/ (start Docker Desktop first)',
+      ].join('\n'),
+    );
+  }
+  const env = { REDIS_PORT: String(port), REDIS_PASSWORD: password ? decodeURIComponent(password) : '' };
+  try {
+    await compose.up(['redis'], env);
+    started.push({ stop: () => compose.stop(['redis']) });
+    await waitUntilAnswers(redisUrl);
+  } catch (err) {
+    throw new PreflightError(
+      `There is no \`redis-server\` here, and ${compose.name} could not start Redis: ${(err as Error).message}\n` +
+        'Start Redis another way (`npm start` does) and run this again.',
+    );
+  }
+  return `with ${compose.name}`;
+}
+
+/** onPath tells whether an executable of that name is on PATH. */
+function onPath(command: string): boolean {
+  const extensions = process.platform === 'win32' ? (process.env.PATHEXT ?? '.EXE').split(';') : [''];
+  return (process.env.PATH ?? '').split(delimiter).some((dir) => dir && extensions.some((ext) => isExecutable(join(dir, command + ext))));
+}
+
+function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return statSync(path).isFile();
+  } catch {
+    return false;
   }
 }
 
