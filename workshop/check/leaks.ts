@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { editedFiles, exerciseDir, pad2, ROOT } from '../course.ts';
+import { editedFiles, pad2, ROOT } from '../course.ts';
 import { EXERCISES, type Exercise } from '../manifest.ts';
 import { links } from './markdown.ts';
 import type { Problem } from './static.ts';
@@ -27,6 +27,8 @@ export const MIN_ANSWER_CHARS = 16;
 interface Place {
   where: string;
   text: string;
+  /** Whether a problem's place names the line: a file's does, a one-line hint's does not. */
+  numbered?: boolean;
   /** Where this text is a Markdown file: its links, to look for links to answer files. */
   links?: string[];
 }
@@ -44,8 +46,8 @@ function isComment(line: string): boolean {
 export function answerLines(exercise: Exercise, root = ROOT): string[] {
   const found = new Set<string>();
   for (const file of editedFiles(exercise)) {
-    const starter = join(exerciseDir(exercise), file).replace(ROOT, root);
-    const solution = join(exerciseDir(exercise, 'solutions'), file).replace(ROOT, root);
+    const starter = join(root, 'exercises', exercise.slug, file);
+    const solution = join(root, 'solutions', exercise.slug, file);
     if (!existsSync(starter) || !existsSync(solution)) continue;
     const inStarter = new Set(readFileSync(starter, 'utf8').split('\n').map(squash));
     for (const line of readFileSync(solution, 'utf8').split('\n')) {
@@ -87,19 +89,19 @@ function openDocs(root: string): Place[] {
 }
 
 function hintPlaces(exercise: Exercise, upTo: number): Place[] {
-  return exercise.hints.slice(0, upTo).map((text, i) => ({ where: `workshop/manifest.ts (hint ${exercise.number}.${i + 1})`, text }));
+  return exercise.hints.slice(0, upTo).map((text, i) => ({ where: `workshop/manifest.ts (hint ${exercise.number}.${i + 1})`, text, numbered: false }));
 }
 
 /** The places that must not hold `exercise`'s answer: see the top of this file. */
-function placesBefore(exercise: Exercise, root: string): Place[] {
+function placesBefore(exercise: Exercise, root: string, exercises: readonly Exercise[]): Place[] {
   const places: Place[] = [];
-  const own = markdownPlace(join(exerciseDir(exercise).replace(ROOT, root), 'README.md'), root);
+  const own = markdownPlace(join(root, 'exercises', exercise.slug, 'README.md'), root);
   if (own) places.push(own);
   places.push(...hintPlaces(exercise, exercise.hints.length - 1));
   places.push(...openDocs(root));
-  for (const earlier of EXERCISES.filter((e) => e.number < exercise.number)) {
-    const dir = exerciseDir(earlier).replace(ROOT, root);
-    for (const path of [join(dir, 'README.md'), join(exerciseDir(earlier, 'solutions').replace(ROOT, root), 'README.md')]) {
+  for (const earlier of exercises.filter((e) => e.number < exercise.number)) {
+    const dir = join(root, 'exercises', earlier.slug);
+    for (const path of [join(dir, 'README.md'), join(root, 'solutions', earlier.slug, 'README.md')]) {
       const place = markdownPlace(path, root);
       if (place) places.push(place);
     }
@@ -117,28 +119,36 @@ function lineOf(text: string, found: (line: string) => boolean): number {
   return text.split('\n').findIndex(found) + 1;
 }
 
-/** lineOfAnswer finds the line where an answer starts: the line that holds it, or the first line of it when it is wrapped. */
+/** lineOfAnswer finds the line where a squashed answer starts in a text, however the text wraps it, or 0. */
 function lineOfAnswer(text: string, key: string): number {
-  return lineOf(text, (l) => squash(l).includes(key)) || lineOf(text, (l) => squash(l).length >= 8 && key.startsWith(squash(l)));
+  let squashed = '';
+  const lineAt: number[] = [];
+  text.split('\n').forEach((line, i) => {
+    const part = squash(line);
+    squashed += part;
+    for (let k = 0; k < part.length; k++) lineAt.push(i + 1);
+  });
+  const at = squashed.indexOf(key);
+  return at < 0 ? 0 : lineAt[at]!;
 }
 
 /** leakProblems lists every answer line, spoiler and answer-file link found in the open. */
-export function leakProblems(root = ROOT): Problem[] {
+export function leakProblems(root = ROOT, exercises: readonly Exercise[] = EXERCISES): Problem[] {
   const problems: Problem[] = [];
-  for (const exercise of EXERCISES) {
+  for (const exercise of exercises) {
     const answers = answerLines(exercise, root);
     const twins = exercise.files.map((file) => join(root, 'src', file));
     const label = `exercise ${pad2(exercise.number)}`;
-    for (const place of placesBefore(exercise, root)) {
+    for (const place of placesBefore(exercise, root, exercises)) {
       const squashed = squash(place.text);
       for (const answer of answers) {
         const key = squash(answer);
         if (!squashed.includes(key)) continue;
-        const line = lineOfAnswer(place.text, key);
+        const line = place.numbered === false ? 0 : lineOfAnswer(place.text, key);
         problems.push({ where: line ? `${place.where}:${line}` : place.where, what: `gives away ${label}'s answer: ${answer}` });
       }
       for (const spoiler of exercise.spoilers ?? []) {
-        const line = lineOf(place.text, (l) => spoiler.test(l));
+        const line = place.numbered === false ? 0 : lineOf(place.text, (l) => spoiler.test(l));
         if (line || spoiler.test(place.text.replace(/\s+/g, ' '))) {
           problems.push({ where: line ? `${place.where}:${line}` : place.where, what: `answers ${label}'s prediction (${spoiler}): move it behind that exercise` });
         }
