@@ -48,9 +48,20 @@ export function explainJob(queue: Queue, id: () => string | undefined, title = '
       `payload ${JSON.stringify(job.data)}`,
     ];
     if (job.failedReason) lines.push(`error   ${job.failedReason}`);
-    if (state === 'delayed') lines.push(`due at  ${new Date(job.timestamp + job.delay).toISOString()}`);
+    if (state === 'delayed') lines.push(`due at  ${(await dueAt(queue, jobId))?.toISOString() ?? '(not in the delayed set)'}`);
     return lines.join('\n');
   });
+}
+
+/**
+ * dueAt is when a delayed job is due, as BullMQ keeps it: the job's score in
+ * the queue's delayed set is the due time in ms times 0x1000, plus a counter
+ * in the low 12 bits. `timestamp + delay` would be wrong for a retry, whose
+ * delay counts from the failure.
+ */
+export async function dueAt(queue: Queue, jobId: string): Promise<Date | undefined> {
+  const score = await (await queue.backend.client).zscore(queue.keys.delayed!, jobId);
+  return score === null ? undefined : new Date(Math.floor(Number(score) / 0x1000));
 }
 
 /** explainLog shows the log lines that mention a job (or all lines, with no id). */
