@@ -14,7 +14,8 @@ import { startMailCatcherProcess } from './mail-catcher.ts';
 import { median } from './median.ts';
 import { jobServerPickup, rawBullmqPickup } from './pickup.ts';
 import { jobServer, rawBullmq } from './throughput.ts';
-import { bareVitest, coldVerdict, rerunAfterSave } from './verdict.ts';
+import { learnerLoop, machineLoad } from './learner-loop.ts';
+import { EXERCISES } from '../workshop/manifest.ts';
 import { workerProcessRate, type WorkerKind } from './worker-process.ts';
 import { scalingLines, scalingTitle, workerScaling } from './worker-scaling.ts';
 
@@ -43,7 +44,7 @@ const section = (title: string) => {
 const benchStart = performance.now();
 
 try {
-  console.log(`Machine: ${cpus().length} cores, ${cpus()[0]?.model ?? 'unknown CPU'}; Node ${process.version}; Redis ${redis.version}`);
+  console.log(`Machine: ${cpus().length} cores, ${cpus()[0]?.model ?? 'unknown CPU'}; Node ${process.version}; Redis ${redis.version}; ${machineLoad()}`);
   console.log(`Throughput in this process: ${JOBS} no-op jobs, ${CONCURRENCY} at once`);
   const raw = await rawBullmq(connection, prefix(), JOBS, CONCURRENCY);
   const oneQueue = await jobServer(['default'])(connection, prefix(), JOBS, CONCURRENCY);
@@ -123,16 +124,10 @@ try {
     }
   }
 
-  section(`The workshop's check (median of ${VERDICT_ROUNDS}; Redis and the mail catcher already up)`);
+  section(`The learner's loop: npm run exercise N, every exercise (median of ${VERDICT_ROUNDS}; Redis and the mail catcher already up; ${machineLoad()})`);
   const env = { REDIS_URL: redisUrl, SMTP_URL: mail.smtpUrl, MAIL_UI_URL: mail.webUrl };
-  for (const [number, file] of [[1, '01-enqueue-now/jobs/client.ts'], [10, '10-try-it/api/routes/dev.ts']] as const) {
-    const bare = await bareVitest(number, env, VERDICT_ROUNDS);
-    const cold = await coldVerdict(number, env, VERDICT_ROUNDS);
-    const onStarter = await rerunAfterSave(number, file, 'exercises', env, VERDICT_ROUNDS);
-    const onSolution = await rerunAfterSave(number, file, 'solutions', env, VERDICT_ROUNDS);
-    console.log(`  exercise ${number}: cold verdict (npm run exercise ${number} -- --once) ${seconds(cold)}, budget 10 s; ${ratio(cold / bare)} a bare \`vitest run\` of its suite (${seconds(bare)})`);
-    console.log(`  exercise ${number}: re-run after a save, in watch mode: ${seconds(onStarter)} on the starter, ${seconds(onSolution)} with every check passing, budget 2 s; ${ratio(onStarter / cold)} and ${ratio(onSolution / cold)} the cold verdict`);
-  }
+  const missed = await learnerLoop(env, EXERCISES, VERDICT_ROUNDS, console.log);
+  console.log(`  ${missed === 0 ? 'every budget met' : `${missed} budget${missed === 1 ? '' : 's'} MISSED`}; ${machineLoad()}`);
   section('Done');
 } finally {
   await mail.stop();

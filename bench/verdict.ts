@@ -1,11 +1,14 @@
-// How long a learner waits for `npm run exercise`: the cold verdict of one run,
-// and the re-run in watch mode after a save, each measured on the real CLI
-// process. Redis and the mail catcher are already up, as when `npm start` runs.
+// How long a learner waits for `npm run exercise N`, measured on the real CLI
+// process: the cold verdict of a run from start to exit, and in watch mode the
+// re-run after a save, on the starter (its checks fail) and on the solution
+// (every check passes, so the checks that boot the learner's processes run).
+// Redis and the mail catcher are already up, as when `npm start` runs.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, type Target } from '../workshop/course.ts';
+import { editedFiles, ROOT, type Target } from '../workshop/course.ts';
+import type { Exercise } from '../workshop/manifest.ts';
 import { median } from './median.ts';
 
 export interface ServiceUrls {
@@ -14,6 +17,32 @@ export interface ServiceUrls {
   MAIL_UI_URL: string;
 }
 
+/** The learner's loop of one exercise, in ms (medians). */
+export interface LoopTimes {
+  cold: number;
+  rerunOnStarter: number;
+  rerunPassing: number;
+}
+
+/** BUDGETS_MS: what a learner should wait at most (issue: "feedback in seconds"). */
+export const BUDGETS_MS = { cold: 10_000, rerunOnStarter: 2_000, rerunPassing: 2_000, rerunPassingWithProcesses: 4_000 } as const;
+
+/** The exercises whose passing checks start the learner's own processes get the longer re-run budget. */
+export const STARTS_PROCESSES = new Set([4, 5, 10, 11]);
+
+export function budgetOf(exercise: Exercise, what: keyof LoopTimes): number {
+  if (what === 'rerunPassing' && STARTS_PROCESSES.has(exercise.number)) return BUDGETS_MS.rerunPassingWithProcesses;
+  return BUDGETS_MS[what];
+}
+
+/** measureLoop measures one exercise: `rounds` cold runs and `rounds` saves on each target. */
+export async function measureLoop(exercise: Exercise, env: ServiceUrls, rounds: number): Promise<LoopTimes> {
+  return {
+    cold: await coldVerdict(exercise.number, env, rounds),
+    rerunOnStarter: await rerunAfterSave(exercise, 'exercises', env, rounds),
+    rerunPassing: await rerunAfterSave(exercise, 'solutions', env, rounds),
+  };
+}
 
 /** coldVerdict is the median wall time of `npm run exercise N -- --once`, from start to exit, in ms. */
 export async function coldVerdict(number: number, env: ServiceUrls, rounds: number): Promise<number> {
@@ -26,55 +55,49 @@ export async function coldVerdict(number: number, env: ServiceUrls, rounds: numb
   return median(samples);
 }
 
-/** bareVitest is the median wall time of a plain `vitest run` of the same suite, the floor any check pays, in ms. */
-export async function bareVitest(number: number, env: ServiceUrls, rounds: number): Promise<number> {
-  const services = { redisUrl: env.REDIS_URL, smtpUrl: env.SMTP_URL, mailUiUrl: env.MAIL_UI_URL, mailBackend: 'maildev', backend: 'local' };
-  const samples: number[] = [];
-  for (let i = 0; i < rounds; i++) {
-    const at = performance.now();
-    await run('npx', ['vitest', 'run', '--config', 'workshop/vitest.config.ts', '--reporter', 'dot'], {
-      COURSE_ONLY: String(number),
-      COURSE_SERVICES: JSON.stringify(services),
-    });
-    samples.push(performance.now() - at);
-  }
-  return median(samples);
-}
-
 /**
- * rerunAfterSave runs the watch mode in a pseudo-terminal, saves one of the
- * exercise's files `rounds` times, and returns the median time from each save
- * to the next verdict on screen, in ms. A save rewrites the same bytes, so the
- * files are left as they were. On the starter the end-to-end checks wait for
- * the others; on the solution they boot the API and worker processes.
+ * rerunAfterSave runs the watch mode in a pseudo-terminal, saves the
+ * exercise's first file `rounds` times, and returns the median time from each
+ * save to the next finished verdict on screen, in ms. A save rewrites the same
+ * bytes, so the files are left as they were.
  */
-export async function rerunAfterSave(number: number, slugFile: string, target: Target, env: ServiceUrls, rounds: number): Promise<number> {
-  const file = join(ROOT, target, slugFile);
-  const child = spawn('script', ['-qfec', `node --import tsx workshop/cli/main.ts exercise ${number}`, '/dev/null'], {
+export async function rerunAfterSave(exercise: Exercise, target: Target, env: ServiceUrls, rounds: number): Promise<number> {
+  const file = join(ROOT, target, exercise.slug, editedFiles(exercise)[0]!);
+  const child = spawn('script', ['-qfec', `node --import tsx workshop/cli/main.ts exercise ${exercise.number}`, '/dev/null'], {
     cwd: ROOT,
     env: { ...process.env, ...env, COURSE_TARGET: target, WORKSHOP_PROGRESS_FILE: scratchProgress(), NO_COLOR: '1' },
     stdio: ['pipe', 'pipe', 'ignore'],
   });
-  let verdicts = 0;
-  let onVerdict: (() => void) | undefined;
+  // The watch screen redraws on a clean screen: each draw starts with the clear sequence.
+  let output = '';
+  let finished = 0;
+  let sawRunning = false;
+  let onFinished: (() => void) | undefined;
   child.stdout.on('data', (chunk: Buffer) => {
-    const found = chunk.toString().match(/checks? (pass|fail)/g)?.length ?? 0;
-    if (found > 0) {
-      verdicts += found;
-      onVerdict?.();
+    output += chunk.toString();
+    const screens = output.split('\x1b[2J');
+    output = screens.pop() ?? '';
+    for (const screen of [...screens, output]) {
+      // A screen with a verdict and no "⟳" line, after one that had it: a check has finished.
+      if (screen.includes('⟳')) sawRunning = true;
+      else if (sawRunning && /checks? (pass|fail)|could not run/.test(screen)) {
+        sawRunning = false;
+        finished++;
+        onFinished?.();
+      }
     }
   });
   const nextVerdict = (after: number) =>
     new Promise<void>((resolve) => {
-      onVerdict = () => verdicts > after && resolve();
-      onVerdict();
+      onFinished = () => finished > after && resolve();
+      onFinished();
     });
   try {
     await nextVerdict(0);
     const samples: number[] = [];
     for (let i = 0; i < rounds; i++) {
       await new Promise((resolve) => setTimeout(resolve, 300));
-      const before = verdicts;
+      const before = finished;
       const at = performance.now();
       writeFileSync(file, readFileSync(file));
       await nextVerdict(before);
