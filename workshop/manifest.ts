@@ -45,10 +45,10 @@ export const EXERCISES: readonly Exercise[] = [
     files: ['jobs/client.ts'],
     chapter: '3-the-client-enqueue-now-or-later',
     hints: [
-      'Where does a job go? `this.queue(queueName)` is a BullMQ `Queue`: what does its `add()` take, and what does it resolve to?',
-      'The worker picks the handler by the job\'s name. Which of `task` and `payload` is the name, and which the data?',
-      'TODO(2): `const job = await this.queue(queueName).add(task, payload, { ...this.jobOptions(opts), delay });` then `return { id: job.id!, queue: queueName };`',
-      'TODO(1): `const checked = checkPayload(task, payload); if (!checked.ok) throw new InvalidPayloadError(checked.reason);` and pass `checked.data` to `add()` instead of `payload`.',
+      'Start with TODO(2), as the README does. Where does a job go? `this.queue(queueName)` is a BullMQ `Queue`: what does its `add(name, data, opts)` take, and what does it resolve to?',
+      "TODO(2): the worker picks the handler by the job's name. Which of `task` and `payload` is the name, and which the data? The options are `this.jobOptions(opts)` and one more field, which BullMQ calls `delay`. `add()` resolves to a `Job`, and `job.id` is its id.",
+      'TODO(1): `checkPayload(task, payload)` gives `{ ok: false, reason }` for a payload that does not fit: throw an `InvalidPayloadError` with that reason, before `add()`. When it fits, its `data` is what goes on the queue, in place of `payload`.',
+      'TODO(2): `const job = await this.queue(queueName).add(task, checked.data, { ...this.jobOptions(opts), delay });` then `return { id: job.id!, queue: queueName };` (until TODO(1) is done, `payload` in place of `checked.data`). TODO(1): `const checked = checkPayload(task, payload); if (!checked.ok) throw new InvalidPayloadError(checked.reason);`',
     ],
   },
   {
@@ -59,10 +59,9 @@ export const EXERCISES: readonly Exercise[] = [
     files: ['jobs/client.ts'],
     chapter: '3-the-client-enqueue-now-or-later',
     hints: [
-      'enqueue() already goes through add(). What is the last argument of add(), and what should enqueueIn() pass there?',
-      'TODO(2): look at the options object given to `queue.add()`. Which BullMQ option makes a job wait, and is it there?',
-      'TODO(1): `return this.add(task, payload, opts, delayMs);` TODO(2): `{ ...this.jobOptions(opts), delay }`.',
-      'TODO(3): `if (!Number.isFinite(delayMs) || delayMs < 0) throw new RangeError(`delay must be 0 or more ms, got ${delayMs}`);`',
+      'TODO(1): `enqueue()` already goes through `add()`. What is the last argument of `add()`, and what should `enqueueIn()` pass there?',
+      'TODO(2): which delays can nobody wait? `Number.isFinite(x)` is false for NaN and for ±Infinity; and a negative number? Refuse them before `add()`, so that nothing reaches Redis, with a `RangeError` whose message holds the value.',
+      'TODO(2): `if (!Number.isFinite(delayMs) || delayMs < 0) throw new RangeError(`delay must be 0 or more ms, got ${delayMs}`);` TODO(1): `return this.add(task, payload, opts, delayMs);`',
     ],
   },
   {
@@ -73,10 +72,10 @@ export const EXERCISES: readonly Exercise[] = [
     files: ['jobs/handlers.ts', 'jobs/mux.ts'],
     chapter: '4-handlers-one-function-per-task',
     hints: [
-      'How does the worker know which function runs a `send_welcome` job? Look at the `mux.handle(...)` lines in `register(mux)`: which task is missing?',
-      '`this.deps.mailer.send()` returns a promise. What happens to the job if `sendWelcome` resolves before that promise rejects? And in `ServeMux.process`, which error class, already imported from `bullmq`, makes BullMQ skip the remaining attempts?',
-      'TODO(1): `mux.handle(\'send_welcome\', (p) => this.sendWelcome(p));` TODO(2): `await this.deps.mailer.send({ to, ...welcomeEmail({ name }) });`',
-      'TODO(3): `if (!handler) throw new UnrecoverableError(`no handler for task "${job.name}"`);` TODO(4): `const checked = checkPayload(task, job.data); if (!checked.ok) throw new UnrecoverableError(checked.reason);` then call `handler(checked.data, …)`.',
+      'TODO(1): how does the worker know which function runs a `send_welcome` job? Look at the `mux.handle(...)` lines in `register(mux)`: which task is missing?',
+      'TODO(2): `welcomeEmail({ name })` gives `{ subject, html, text }`, and `this.deps.mailer.send()` wants those and `to`. It returns a promise: what happens to the job if `sendWelcome` resolves before that promise rejects?',
+      'TODO(3) and TODO(4), in `ServeMux.process`: which error class, already imported from `bullmq`, makes BullMQ skip the remaining attempts? `checkPayload(task, job.data)` gives `{ ok: false, reason }` or `{ ok: true, data }`: throw with the reason, or hand the handler the data in place of `job.data`.',
+      'TODO(1): `mux.handle(\'send_welcome\', (p) => this.sendWelcome(p));` TODO(2): `await this.deps.mailer.send({ to, ...welcomeEmail({ name }) });` TODO(3): `if (!handler) throw new UnrecoverableError(`no handler for task "${job.name}"`);` TODO(4): `const checked = checkPayload(task, job.data); if (!checked.ok) throw new UnrecoverableError(checked.reason);` then `await handler(checked.data, {`…',
     ],
   },
   {

@@ -11,6 +11,16 @@ import { waitUntil } from '../support/wait.ts';
 const bed = jobsTestbed('ex01');
 afterAll(() => bed.cleanup());
 
+/** refusedBecause says why a worker refused a job, and where that comes from in add(). */
+function refusedBecause(reason = '(no reason given)'): string {
+  const where = /^bad payload/.test(reason)
+    ? "The worker checks a job's data against its task's schema before the handler runs: the job's data should be the payload."
+    : /^no handler/.test(reason)
+      ? "The worker finds the handler by the job's name: it should be the task's name."
+      : '';
+  return `the worker refused the job: it is dead at once and never ran, with the reason "${reason}". ${where}`.trim();
+}
+
 describe('JobsClient.enqueue', () => {
   it('puts the task on the default queue, with its payload, ready to run (TODO 2)', async () => {
     let id: string | undefined;
@@ -59,8 +69,11 @@ describe('JobsClient.enqueue', () => {
     explainLog('the worker logged', log.lines, () => id);
 
     ({ id } = await bed.client.enqueue('ask_for_review', { order_id: 42 }, { queue: 'low' }));
-    await waitUntil('the worker to run the job', () => received.length > 0, 5_000);
-    expect(received).toEqual([{ order_id: 42 }]);
+    // The worker runs the job, or refuses it at once: then the job is dead (BullMQ's failed), with the reason.
+    const queue = bed.client.queue('low');
+    const outcome = await waitUntil('the worker to run the job', async () => (received.length > 0 ? 'ran' : (await queue.getJobState(id!)) === 'failed' && 'refused'), 5_000);
+    if (outcome === 'refused') throw new Error(refusedBecause((await queue.getJob(id))?.failedReason));
+    expect(received, 'the handler should get the payload that was enqueued').toEqual([{ order_id: 42 }]);
   });
 
   it('refuses a payload that does not fit its task, with the reason, and enqueues nothing (TODO 1)', async () => {
@@ -73,6 +86,8 @@ describe('JobsClient.enqueue', () => {
       (err: unknown) => err,
     );
 
+    // Until TODO(2) is done, enqueue throws its TODO: say that, rather than compare it with InvalidPayloadError.
+    if (error instanceof Error && /^TODO\(\d+\) is not done yet/.test(error.message)) throw error;
     expect(error, 'enqueue should refuse this payload with an InvalidPayloadError').toBeInstanceOf(InvalidPayloadError);
     expect((error as Error).message, 'the error should say which field is wrong').toMatch(/to: /);
     expect(await bed.client.queue('default').getJobCountByTypes('waiting'), 'nothing should reach Redis').toBe(before);

@@ -15,7 +15,7 @@ import { ServeMux } from '../../src/jobs/mux.ts';
 import { createSmtpMailer, type Mailer } from '../../src/mail/mailer.ts';
 import { Uploads } from '../../src/storage/uploads.ts';
 import { explain, explainInbox, explainJob, explainLog } from '../course/evidence.ts';
-import { captureLog } from '../course/log.ts';
+import { captureLog, type LogCapture } from '../course/log.ts';
 import { createInbox } from '../harness/inbox.ts';
 import { services } from '../harness/services.ts';
 import { jobsTestbed } from '../support/jobs.ts';
@@ -54,7 +54,7 @@ function uniqueAddress(): string {
 
 /**
  * outcome waits until the job is done, dead, or has failed at least `failures`
- * times, and returns its state then. It never waits for all 26 attempts.
+ * times, and returns its state then. It never waits for all the attempts.
  */
 async function outcome(queue: Queue, id: string, failures = 1) {
   return waitUntil(
@@ -69,6 +69,14 @@ async function outcome(queue: Queue, id: string, failures = 1) {
     },
     15_000,
   );
+}
+
+/** logged tells whether the worker logged a line about job `id` whose message matches `msg`. */
+function logged(log: LogCapture, id: string, msg: RegExp): boolean {
+  return log.lines().some((line) => {
+    const entry = JSON.parse(line) as { job?: string; msg?: string };
+    return entry.job === id && msg.test(entry.msg ?? '');
+  });
 }
 
 describe('Handlers', () => {
@@ -132,7 +140,7 @@ describe('Handlers', () => {
     ({ id } = await bed.client.enqueue('send_welcome', { to, name: 'Grace' }));
     const { state, job } = await outcome(bed.client.queue('default'), id, 3);
     expect(sends, `sendWelcome should send through this.deps.mailer; it was never called. The job's last error: ${job.failedReason}`).toBeGreaterThan(0);
-    const failedOnce = log.lines().some((line) => line.includes(`"job":"${id}"`) && line.includes('job failed (attempt 1 of 26)'));
+    const failedOnce = logged(log, id, /^job failed \(attempt 1 of \d+\), retrying at /);
     expect(failedOnce, 'the first send failed, so the first attempt should fail too, and the job be retried. Does sendWelcome await the send?').toBe(true);
     expect(state, `the retry should send the email, and the job be done. Its last error: ${job.failedReason}`).toBe('completed');
     expect(sends, 'the mailer should be called twice: the failed send and the retry').toBe(2);
@@ -157,7 +165,7 @@ describe('ServeMux.process', () => {
     const { state, job } = await outcome(bed.client.queue('default'), id);
     expect(job.failedReason, 'the job should fail, saying that no handler exists for its task').toMatch(/no handler for task "send_welcome"/);
     expect(state, 'no retry can fix a missing handler: the job should be dead (failed) at once, not waiting to be retried').toBe('failed');
-    expect(job.attemptsMade, 'the job should have run once, not 26 times').toBe(1);
+    expect(job.attemptsMade, 'the job should have run once, and never be retried').toBe(1);
   });
 
   it('a payload that does not fit its task is dead at once, with the reason, and the handler never runs (TODO 4)', async () => {
@@ -181,7 +189,7 @@ describe('ServeMux.process', () => {
     const { state, job } = await outcome(bed.client.queue('default'), id);
     expect(state, 'no retry can fix a bad payload: the job should be dead (failed) at once').toBe('failed');
     expect(job.failedReason, "the reason should be checkPayload's, naming the task and the fields").toMatch(/bad payload for send_welcome: .*to: /);
-    expect(job.attemptsMade, 'the job should have run once, not 26 times').toBe(1);
+    expect(job.attemptsMade, 'the job should have run once, and never be retried').toBe(1);
     expect(received, 'the handler should never see a payload that does not fit').toEqual([]);
   });
 });

@@ -65,10 +65,9 @@ export class JobsClient {
   }
 
   /** enqueueIn adds a task that becomes due after delayMs ("send a reminder in 7 days"). */
+  // Exercise 02 builds enqueueIn.
   async enqueueIn<T extends TaskName>(task: T, payload: Payload<T>, delayMs: number, opts: EnqueueOptions = {}): Promise<EnqueuedJob> {
-    // NaN, Infinity or a negative delay is a caller's bug: refuse it rather than guess what was meant.
-    if (!Number.isFinite(delayMs) || delayMs < 0) throw new RangeError(`delay must be 0 or more ms, got ${delayMs}`);
-    return this.add(task, payload, opts, delayMs);
+    throw new Error('enqueueIn is built in exercise 02');
   }
 
   /** queue returns the BullMQ queue behind a name, for inspection and tests. */
@@ -116,10 +115,12 @@ export class JobsClient {
     // 🐨 TODO(2): Put the job on its queue, then say where it went.
     //    - the job's name is the task: the worker finds the handler by it;
     //    - its data is the payload (the checked one, if you did TODO(1));
-    //    - its options are this.jobOptions(opts), plus the delay.
+    //    - its options are this.jobOptions(opts), plus the delay. enqueue()
+    //      passes 0; exercise 02's enqueueIn() will pass a real one.
     //    Resolve with { id, queue }: the job's id and the queue's name.
     // 💰 this.queue(queueName) is a BullMQ Queue. Its add(name, data, opts)
     //    resolves to the Job it created, and job.id is set once it is stored.
+    //    BullMQ's option for a delay is called `delay`, in milliseconds.
     // 📜 https://docs.bullmq.io/guide/queues
     throw new Error('TODO(2) is not done yet: nothing was put on the queue');
   }

@@ -66,13 +66,17 @@ export class JobsClient {
 
   /** enqueueIn adds a task that becomes due after delayMs ("send a reminder in 7 days"). */
   async enqueueIn<T extends TaskName>(task: T, payload: Payload<T>, delayMs: number, opts: EnqueueOptions = {}): Promise<EnqueuedJob> {
-    // 🐨 TODO(3): Refuse a delay that is not a number of milliseconds you can
+    // 🐨 TODO(2): Refuse a delay that is not a number of milliseconds you can
     //    wait: NaN, Infinity or a negative number. Throw a RangeError that says
-    //    what was passed, and enqueue nothing.
+    //    what was passed, and enqueue nothing. BullMQ will not do it for you: it
+    //    runs a job with a negative delay at once, and NaN fails inside Redis,
+    //    in one of its scripts, with an error that does not name your call.
     // 💰 Number.isFinite(x) is false for NaN and for ±Infinity.
 
     // 🐨 TODO(1): Enqueue the task through add(), as enqueue() does, but with
     //    the delay, so that it becomes due delayMs from now.
+    // 💰 add()'s last argument is the delay. You wrote what it does with it in
+    //    exercise 01: it becomes the job's BullMQ option `delay`.
     throw new Error('TODO(1) is not done yet: enqueueIn enqueues nothing');
   }
 
@@ -117,13 +121,9 @@ export class JobsClient {
       throw new QueueUnavailableError(`Redis is not reachable (connection ${this.connection.status})`);
     }
     const queueName = opts.queue ?? DEFAULT_QUEUE;
-    // The job's name is the task: the worker's ServeMux picks the handler by it.
-    // 🐨 TODO(2): These options drop the delay, so every job is due at once.
-    //    Give BullMQ the delay too: it then keeps the job in the queue's
-    //    delayed set until it is due.
-    // 💰 The option is called `delay`, in milliseconds.
-    // 📜 https://docs.bullmq.io/guide/jobs/delayed
-    const job = await this.queue(queueName).add(task, checked.data, { ...this.jobOptions(opts) });
+    // The job's name is the task: the worker's ServeMux picks the handler by it. With a
+    // delay, BullMQ keeps the job in the queue's delayed set until it is due.
+    const job = await this.queue(queueName).add(task, checked.data, { ...this.jobOptions(opts), delay });
     return { id: job.id!, queue: queueName };
   }
 }

@@ -39,10 +39,11 @@ export class ServeMux {
   async process(job: Job, log: Logger): Promise<void> {
     const task = job.name as TaskName;
     const handler = this.#handlers.get(task);
-    // 🐨 TODO(3): A plain Error means "retry": this job would run 26 times over
-    //    about two days, and fail the same way each time, since no retry will
-    //    register a handler. Throw an UnrecoverableError instead, with the same
-    //    reason: the job is then dead at once, after one attempt.
+    // 🐨 TODO(3): A plain Error means "retry": this job would run again and
+    //    again, further apart each time, and fail the same way on every run,
+    //    since no retry will register a handler. Throw an UnrecoverableError
+    //    instead, with the same reason: the job is then dead at once, after
+    //    one attempt.
     // 📜 https://docs.bullmq.io/patterns/stop-retrying-jobs
     if (!handler) throw new Error(`no handler for task "${job.name}"`);
 
