@@ -1,4 +1,5 @@
 // The workshop's command line, run as a learner runs it (no terminal: it runs once).
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,7 +36,9 @@ describe('npm run exercise N, without a terminal', () => {
     const { code, output } = await cli(['exercise', '1']);
     expect(code, output).toBe(1);
     expect(output).toContain('Exercise 01 · Enqueue now');
-    expect(output).toMatch(/✗ 5 of 5 checks fail/);
+    // Five checks fail; the sixth, the type check, passes.
+    expect(output).toMatch(/✗ 5 of 6 checks fail/);
+    expect(output).toContain('✓ types: no errors in your files');
     expect(output).toContain('TODO(2) is not done yet: nothing was put on the queue');
     expect(output).toMatch(/at JobsClient\.add exercises\/01-enqueue-now\/jobs\/client\.ts:\d+/);
     expect(output).toContain('run `npm run hint 1` for a hint');
@@ -58,7 +61,7 @@ describe('npm run exercise N, without a terminal', () => {
     try {
       const { code, output } = await cli(['exercise', '1']);
       expect(code, output).toBe(0);
-      expect(output).toMatch(/✓ all 5 checks pass/);
+      expect(output).toMatch(/✓ all 6 checks pass/);
     } finally {
       writeFileSync(file, starter);
     }
@@ -99,8 +102,8 @@ describe('npm run exercise N, without a terminal', () => {
     const env = { REDIS_URL: `redis://127.0.0.1:${redisPort}`, SMTP_URL: `smtp://127.0.0.1:${smtpPort}`, MAIL_UI_URL: `http://127.0.0.1:${webPort}`, COURSE_TARGET: 'solutions' };
     const { code, output } = await cli(['exercise', '1'], env);
     expect(code, output).toBe(0);
-    expect(output).toContain(`Redis        redis://127.0.0.1:${redisPort} (started for this session)`);
-    expect(output).toContain(`Mail inbox   http://127.0.0.1:${webPort} (MailDev, started for this session)`);
+    expect(output).toContain(`Redis        redis://127.0.0.1:${redisPort} (started with redis-server for this session)`);
+    expect(output).toContain(`Mail inbox   http://127.0.0.1:${webPort} (MailDev, started for this session; \`npm run inbox\` lists it in a terminal)`);
     const { isReachable } = await import('../../src/dev/reachable.ts');
     expect(await isReachable(env.REDIS_URL), 'Redis should be stopped once the check is done').toBe(false);
     // It starts a Redis, MailDev and Vitest of its own: more than 30 s on a busy 2-core machine.
@@ -120,12 +123,13 @@ describe('npm run hint, diff, solution and reset', () => {
     expect(all.output).toContain('That is every hint');
   });
 
-  it('diff shows the starter\'s gap against the solution\'s lines', async () => {
+  it('diff shows the starter\'s code against the solution\'s, without its 🐨 comments', async () => {
     const { code, output } = await cli(['diff', '1']);
     expect(code).toBe(0);
     expect(output).toContain('--- exercises/01-enqueue-now/jobs/client.ts');
     expect(output).toContain('+++ solutions/01-enqueue-now/jobs/client.ts');
-    expect(output).toMatch(/^-\s+\/\/ 🐨 TODO\(2\)/m);
+    expect(output).toMatch(/^-\s+throw new Error\('TODO\(2\) is not done yet/m);
+    expect(output, 'the marker comments are not code').not.toMatch(/🐨|💰|📜/);
     expect(output).toMatch(/^\+\s+const job = await this\.queue\(queueName\)\.add/m);
   });
 
@@ -136,7 +140,7 @@ describe('npm run hint, diff, solution and reset', () => {
     expect(output).toContain('solutions/01-enqueue-now/jobs/client.ts');
   });
 
-  it('reset puts the starter back from git, keeps the learner\'s file as a backup, and forgets the exercise was solved', async () => {
+  it('reset puts the starter back from git, keeps the learner\'s file as a backup, and forgets the exercise was solved (not the hints seen)', async () => {
     const file = join(ROOT, 'exercises', '01-enqueue-now', 'jobs', 'client.ts');
     const starter = readFileSync(file);
     const progress = progressFile();
@@ -151,12 +155,63 @@ describe('npm run hint, diff, solution and reset', () => {
       backup = /kept in (\S+)\//.exec(output)?.[1];
       expect(backup, output).toBeDefined();
       expect(readFileSync(join(ROOT, backup!, 'jobs', 'client.ts'), 'utf8')).toBe(mine);
-      expect(JSON.parse(readFileSync(progress, 'utf8'))).toEqual({ solved: {}, hintsSeen: {} });
+      expect(JSON.parse(readFileSync(progress, 'utf8'))).toEqual({ solved: {}, hintsSeen: { '01-enqueue-now': 3 } });
     } finally {
       writeFileSync(file, starter);
       if (backup) rmSync(join(ROOT, backup), { recursive: true, force: true });
     }
     expect(existsSync(file)).toBe(true);
+  });
+});
+
+describe('npm run reset in a terminal', () => {
+  /** inTerminal runs the CLI in a pseudo-terminal (util-linux `script`), answering `answer` to its question. */
+  async function inTerminal(args: string[], answer: string, progress: string) {
+    const child = spawn('script', ['-qfec', `node --import tsx workshop/cli/main.ts ${args.join(' ')}`, '/dev/null'], {
+      cwd: ROOT,
+      env: { ...process.env, WORKSHOP_PROGRESS_FILE: progress, NO_COLOR: '1', TERM: 'xterm' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('Reset? [y/N]') && answer) {
+        child.stdin.write(`${answer}\n`);
+        answer = '';
+      }
+    });
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    return { code, output };
+  }
+
+  it('asks before it puts the starter back: n keeps the file, y resets it, --yes does not ask', async () => {
+    const file = join(ROOT, 'exercises', '01-enqueue-now', 'jobs', 'client.ts');
+    const starter = readFileSync(file);
+    const mine = `${starter.toString()}\n// my own attempt\n`;
+    const progress = progressFile();
+    const backups: string[] = [];
+    writeFileSync(file, mine);
+    try {
+      const no = await inTerminal(['reset', '1'], 'n', progress);
+      expect(no.output).toContain('exercises/01-enqueue-now/jobs/client.ts');
+      expect(no.output).toContain('Your versions go to .workshop/backups/01-enqueue-now/');
+      expect(no.output).toContain('Nothing was changed.');
+      expect(readFileSync(file, 'utf8'), 'n keeps the learner\'s file').toBe(mine);
+
+      const yes = await inTerminal(['reset', '1'], 'y', progress);
+      expect(yes.code, yes.output).toBe(0);
+      expect(readFileSync(file).equals(starter), 'y puts the starter back').toBe(true);
+      backups.push(/kept in (\S+)\//.exec(yes.output)?.[1] ?? '');
+
+      writeFileSync(file, mine);
+      const forced = await inTerminal(['reset', '1', '--yes'], '', progress);
+      expect(forced.output).not.toContain('Reset? [y/N]');
+      expect(readFileSync(file).equals(starter), '--yes resets without asking').toBe(true);
+      backups.push(/kept in (\S+)\//.exec(forced.output)?.[1] ?? '');
+    } finally {
+      writeFileSync(file, starter);
+      for (const backup of backups.filter(Boolean)) rmSync(join(ROOT, backup), { recursive: true, force: true });
+    }
   });
 });
 

@@ -29,12 +29,15 @@ it('checks, re-checks on save, shows hints and the list on keys, and quits on q'
   child.stdout.on('data', (chunk: Buffer) => (screen += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (screen += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  const runs = () => screen.match(/✓ all 5 checks pass/g)?.length ?? 0;
+  const runs = () => screen.match(/✓ all 6 checks pass/g)?.length ?? 0;
   const seen = (what: string) => () => screen.includes(what);
 
+  // While the check runs, the screen says which test runs, and how many passed and failed.
+  await waitUntil('the running line', seen('⟳ checking exercise 01 ·'), 60_000);
   await waitUntil('the first verdict', () => runs() >= 1, 60_000);
+  expect(screen).toMatch(/running: .+\(TODO \d\)/);
   expect(screen).toContain('watching solutions/01-enqueue-now/ — save a file to check again');
-  expect(screen).toMatch(/h hint · d diff · l list · n next · r re-run · q quit/);
+  expect(screen).toMatch(/h hint · d diff · l list · n next · r re-run · f unfold · q quit/);
   // A clean screen for every verdict.
   expect(screen).toContain('\x1b[2J');
 
@@ -45,12 +48,17 @@ it('checks, re-checks on save, shows hints and the list on keys, and quits on q'
   await waitUntil('the first hint', seen('Hint 1 of 4:'), 10_000);
 
   child.stdin.write('l');
-  await waitUntil('the list of exercises', seen('Type a number and press Enter to go there.'), 10_000);
+  await waitUntil('the list of exercises', seen('Type a number and press Enter to go there'), 10_000);
   expect(screen).toMatch(/✓ 01 {2}Enqueue now/);
 
   child.stdin.write('\x1b'); // Esc: back to the verdict
   child.stdin.write('r');
   await waitUntil('a third verdict after r', () => runs() >= 3, 30_000);
+
+  // A change to the progress file from another terminal shows in the footer at once.
+  expect(screen).toContain('1/11 solved');
+  writeFileSync(progress, JSON.stringify({ solved: { '01-enqueue-now': 'x', '02-enqueue-later': 'y', '03-first-handler': 'z' }, hintsSeen: { '01-enqueue-now': 1 } }));
+  await waitUntil('the footer to follow the progress file', seen('3/11 solved'), 10_000);
 
   child.stdin.write('q');
   expect(await exited).toBe(0);
