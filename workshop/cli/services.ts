@@ -53,7 +53,7 @@ export async function ensureServices(env: NodeJS.ProcessEnv = process.env): Prom
     } else if (redis === 'refused' && isLocalHost(config.redisUrl)) {
       const how = await startRedis(config.redisUrl, started);
       description.push(`Redis        ${shownRedis} (started ${how} for this session)`);
-      summary.push(`Redis ${shownRedis} (started here)`);
+      summary.push(`Redis ${shownRedis} (started here, stops when you quit)`);
     } else {
       throw new PreflightError(
         redis === 'refused'
@@ -74,7 +74,7 @@ export async function ensureServices(env: NodeJS.ProcessEnv = process.env): Prom
       started.push(await startMailCatcher({ smtpPort: hostAndPort(config.smtpUrl).port, webPort: hostAndPort(config.mailUiUrl).port }));
       mailBackend = 'maildev';
       description.push(`Mail inbox   ${config.mailUiUrl} (MailDev, started for this session; ${inboxHint})`);
-      summary.push(`inbox ${config.mailUiUrl} (started here)`);
+      summary.push(`inbox ${config.mailUiUrl} (started here, stops when you quit)`);
     } else {
       throw new PreflightError(
         [
@@ -94,7 +94,7 @@ export async function ensureServices(env: NodeJS.ProcessEnv = process.env): Prom
         backend: 'local',
       },
       description,
-      summary: `${summary.join(' · ')}${started.length > 0 ? ', stopped on quit' : ''}`,
+      summary: summary.join(' · '),
       stop,
     };
   } catch (err) {
