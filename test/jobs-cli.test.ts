@@ -147,6 +147,55 @@ describe('npm run jobs show', () => {
   });
 });
 
+describe('npm run jobs show: when a scheduled job is due', () => {
+  // Its worker fails every receipt, and retries 30 to 60 s later.
+  const retryBed = jobsTestbed('jobs-cli-retry');
+  afterAll(() => retryBed.cleanup());
+
+  /** dueLine reads the "due" line of `show`: the time it prints (to the second), and the relative part. */
+  function dueLine(output: string): { at: number; relative: string } {
+    const [, at, relative] = /^due\s+(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) UTC \((in .+)\)$/m.exec(output) ?? [];
+    expect(at, `show should print a "due" line; it printed:\n${output}`).toBeDefined();
+    return { at: Date.parse(`${at!.replace(' ', 'T')}Z`), relative: relative! };
+  }
+
+  it('prints when a job enqueued for later is due', async () => {
+    const before = Date.now();
+    const { id } = await bed.client.enqueueIn('nightly_digest', {}, 600_000);
+    const { code, output } = await jobs(['show', 'default', id]);
+    expect(code).toBe(0);
+    expect(output).toMatch(/^state\s+scheduled$/m);
+    const due = dueLine(output);
+    expect(due.at).toBeGreaterThanOrEqual(Math.floor((before + 600_000) / 1_000) * 1_000);
+    expect(due.at).toBeLessThanOrEqual(Date.now() + 600_000);
+    expect(due.relative).toMatch(/^in (9m \d+s|10m)$/);
+  });
+
+  it('prints when a job waiting out a retry runs next', async () => {
+    const mux = new ServeMux();
+    mux.handle('send_receipt', async ({ order_id }) => {
+      throw new Error(`receipt ${order_id} failed: SMTP is busy`);
+    });
+    await retryBed.startServer(mux, { retry: { baseDelayMs: 60_000, maxDelayMs: 60_000 } });
+    const before = Date.now();
+    const { id } = await retryBed.client.enqueue('send_receipt', { order_id: 43 });
+    const queue = retryBed.client.queue('default');
+    await waitUntil('the receipt to wait for its retry', async () => (await queue.getJobState(id)) === 'delayed' && (await queue.getJob(id))?.attemptsMade === 1);
+    const failedBy = Date.now();
+
+    const { code, output } = await jobs(['show', 'default', id], { prefix: retryBed.prefix });
+    expect(code).toBe(0);
+    expect(output).toMatch(/^state\s+scheduled$/m);
+    expect(output).toMatch(/^attempts\s+1 made of 26 allowed$/m);
+    expect(output).toMatch(/^last error\s+receipt 43 failed: SMTP is busy$/m);
+    // The first retry waits half of to all of the 60 s base, from the failure.
+    const due = dueLine(output);
+    expect(due.at).toBeGreaterThanOrEqual(Math.floor((before + 30_000) / 1_000) * 1_000);
+    expect(due.at).toBeLessThanOrEqual(failedBy + 60_000);
+    expect(due.relative).toMatch(/^in \d+s$/);
+  });
+});
+
 describe('npm run jobs schedules', () => {
   it('says when there are none, then lists the cron table with each next run', async () => {
     const none = await jobs(['schedules']);

@@ -7,6 +7,7 @@ import { InvalidPayloadError, JobsClient } from '../jobs/client.ts';
 import { producerConnection, targetAddress, waitForRedis } from '../jobs/connection.ts';
 import { Scheduler } from '../jobs/cron.ts';
 import { QUEUES } from '../jobs/defaults.ts';
+import { dueAt } from '../jobs/due.ts';
 import { Inspector } from '../jobs/inspector.ts';
 import type { Payload } from '../jobs/tasks.ts';
 import { formatDuration } from './duration.ts';
@@ -70,6 +71,8 @@ async function run(command: JobsCommand): Promise<number> {
     case 'show': {
       const job = await inspector.job(command.queue, command.id);
       if (!job) return fail(`no job ${command.id} in queue ${command.queue}`);
+      // A retry's due time is not on the job: only the delayed set holds it.
+      if (job.state === 'scheduled') job.dueAt = (await dueAt(client.queue(command.queue), command.id)) ?? job.dueAt;
       print(formatJob(job, new Date()));
       return 0;
     }

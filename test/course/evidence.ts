@@ -1,5 +1,6 @@
 import type { Queue } from 'bullmq';
 import { onTestFailed } from 'vitest';
+import { dueAt } from '../../src/jobs/due.ts';
 import type { Inbox, Mail } from '../harness/inbox.ts';
 import type { ChildScript } from '../harness/process.ts';
 import { formatLogLines } from './log.ts';
@@ -51,17 +52,6 @@ export function explainJob(queue: Queue, id: () => string | undefined, title = '
     if (state === 'delayed') lines.push(`due at  ${(await dueAt(queue, jobId))?.toISOString() ?? '(not in the delayed set)'}`);
     return lines.join('\n');
   });
-}
-
-/**
- * dueAt is when a delayed job is due, as BullMQ keeps it: the job's score in
- * the queue's delayed set is the due time in ms times 0x1000, plus a counter
- * in the low 12 bits. `timestamp + delay` would be wrong for a retry, whose
- * delay counts from the failure.
- */
-export async function dueAt(queue: Queue, jobId: string): Promise<Date | undefined> {
-  const score = await (await queue.backend.client).zscore(queue.keys.delayed!, jobId);
-  return score === null ? undefined : new Date(Math.floor(Number(score) / 0x1000));
 }
 
 /** explainLog shows the log lines that mention a job (or all lines, with no id). */

@@ -1,6 +1,7 @@
 // Exercise 02: enqueueIn adds a task that becomes due after a delay, at the right time.
 import type { Queue } from 'bullmq';
 import { afterAll, describe, expect, it } from 'vitest';
+import { dueAt } from '../../src/jobs/due.ts';
 import { ServeMux } from '../../src/jobs/mux.ts';
 import { explain, explainJob, explainLog } from '../course/evidence.ts';
 import { captureLog } from '../course/log.ts';
@@ -15,15 +16,6 @@ const DAY_MS = 24 * HOUR_MS;
 /** How far off a due time may be: the time between reading the clock here and Redis storing the job. */
 const SLACK_MS = 5_000;
 
-/**
- * dueAt is when BullMQ will move a delayed job to the wait list, as Redis
- * holds it: the job's score in the queue's delayed set is that time in ms,
- * times 0x1000 (the low bits keep jobs due in the same ms in order).
- */
-async function dueAt(queue: Queue, id: string): Promise<number | undefined> {
-  const score = await (await queue.getBackend().client).zscore(queue.toKey('delayed'), id);
-  return score === null ? undefined : Math.floor(Number(score) / 0x1000);
-}
 /**
  * refusalProblem says what went wrong when enqueueIn(…, delay) did not refuse
  * a delay with a RangeError, or nothing when it did.
@@ -57,7 +49,7 @@ describe('JobsClient.enqueueIn', () => {
     ({ id } = await bed.client.enqueueIn('send_welcome', { to: 'ada@example.test', name: 'Ada' }, DAY_MS));
 
     expect(await queue.getJobState(id), 'a job with a delay should wait in the delayed set, not in the wait list').toBe('delayed');
-    const due = await dueAt(queue, id);
+    const due = (await dueAt(queue, id))?.getTime();
     explain('the due time', () => `expected about ${iso(before + DAY_MS)}, got ${iso(due)}`);
     expect(due, 'the job should be due 24 hours after it was enqueued').toBeGreaterThanOrEqual(before + DAY_MS);
     expect(due).toBeLessThan(before + DAY_MS + SLACK_MS);
@@ -72,7 +64,7 @@ describe('JobsClient.enqueueIn', () => {
     ({ id } = await bed.client.enqueueIn('ask_for_review', { order_id: 7 }, 7 * DAY_MS, { queue: 'low' }));
 
     expect(await queue.getJobState(id), 'a job with a delay should wait in the delayed set').toBe('delayed');
-    const due = await dueAt(queue, id);
+    const due = (await dueAt(queue, id))?.getTime();
     explain('the due time', () => `expected about ${iso(before + 7 * DAY_MS)}, got ${iso(due)}`);
     expect(due, 'the job should be due 7 days after it was enqueued').toBeGreaterThanOrEqual(before + 7 * DAY_MS);
     expect(due).toBeLessThan(before + 7 * DAY_MS + SLACK_MS);
