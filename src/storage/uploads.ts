@@ -94,14 +94,24 @@ export class Uploads {
    * looked at only when `op` fails for a missing path: if the folder is gone,
    * it is an outage, not a missing file. (Looking before every call cost a
    * `stat` per job, a tenth of the worker's time on cleanup_uploads.)
+   *
+   * A folder that is there when we look may have been missing when `op` ran,
+   * and come back in between (`mv uploads.off uploads`): then `op` is run
+   * once more. Its missing path counts as a missing file only when the folder
+   * is there before and after that second run.
    */
   async #whileAvailable<T>(op: () => Promise<T>): Promise<T> {
     if (this.#unavailable) throw new StorageUnavailableError();
     try {
       return await op();
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'ENOTDIR') await this.#check();
+      if (!isMissingPath(error)) throw error;
+    }
+    await this.#check();
+    try {
+      return await op();
+    } catch (error) {
+      if (isMissingPath(error)) await this.#check();
       throw error;
     }
   }
@@ -140,4 +150,10 @@ export class Uploads {
     }
     return join(this.dir, name);
   }
+}
+
+/** isMissingPath: the call failed because a part of the path does not exist (the file, or the folder). */
+function isMissingPath(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
 }
