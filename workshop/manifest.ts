@@ -167,8 +167,8 @@ export const EXERCISES: readonly Exercise[] = [
     hints: [
       'TODO(1): guess first, then let the check correct you; each wrong answer fails with the right one and why. For the handler: of the errors `uploads.read()` can throw (the table in the README), which one could a retry fix?',
       'Only `StorageUnavailableError` is a passing failure: throw it as it is. `ENOENT` (a missing file in a folder that is there) and `InvalidUploadNameError` never get better, and neither does a file sharp cannot read: those deserve `UnrecoverableError`.',
-      'TODO(2) and TODO(3), in `#readUpload`: `if (err instanceof InvalidUploadNameError || (err as NodeJS.ErrnoException).code === \'ENOENT\') { throw new UnrecoverableError(`upload "${name}" does not exist`); } throw err;` TODO(4): `throw new UnrecoverableError(`upload "${upload}" is not an image: ${(err as Error).message}`);`',
-      'TODO(1): `runsAtMost: 26` (the first run and 25 retries), `firstRetryAfterSeconds: [0.5, 1]`, `allRetriesTakeDays: [1.4, 2.9]`, `endsIn: \'failed\'`.',
+      'TODO(2): the catch in `#readUpload` ends by throwing; which error should it throw so that the job is retried? TODO(3): one `if` before it tests both `err instanceof InvalidUploadNameError` and the `ENOENT` code, and throws an `UnrecoverableError` whose message names `name`. TODO(4): the catch around `sharp` does the same with `upload`, and keeps sharp\'s own message after yours.',
+      'TODO(2) and TODO(3), in `#readUpload`: `if (err instanceof InvalidUploadNameError || (err as NodeJS.ErrnoException).code === \'ENOENT\') { throw new UnrecoverableError(`upload "${name}" does not exist`); } throw err;` TODO(4): `throw new UnrecoverableError(`upload "${upload}" is not an image: ${(err as Error).message}`);` TODO(1), if the check has not told you yet: `runsAtMost: 26` (the first run and 25 retries), `firstRetryAfterSeconds: [0.5, 1]`, `allRetriesTakeDays: [1.4, 2.9]`, `endsIn: \'failed\'`.',
     ],
   },
   {
@@ -182,7 +182,7 @@ export const EXERCISES: readonly Exercise[] = [
     hints: [
       'Step 1: what does the handler need, to know whom to write to? `send_receipt` in `tasks.ts` takes an id: which zod schema makes a positive whole number?',
       'Step 2 is two places in `handlers.ts`: a method that loads the user with `this.deps.users.findById(user_id)` and sends with `this.deps.mailer.send({ to, ...email })`, and a line in `register(mux)`. Which error makes a job dead at once, and which errors should you leave alone?',
-      'Step 3: `POST /api/orders/:id/invoice` in `src/api/routes/orders.ts` has the shape: check the param with `/^\\d+$/`, answer 404 when `users.findById(userId)` finds nobody, then `try { const job = await jobs.enqueue(…); return c.json({ job_id: job.id, queue: job.queue }, 202); } catch { 503 }`.',
+      'Step 3: `POST /api/orders/:id/invoice` in `src/api/routes/orders.ts` has the shape: check the param with `/^\\d+$/` (400), answer 404 when `users.findById(userId)` finds nobody, then enqueue inside a `try`: its job\'s `id` and `queue` go into the 202 answer, and the `catch` answers 503 with `errorResponse`.',
       'TODO(1): `send_birthday_email: z.object({ user_id: z.number().int().positive() }),` TODO(2): `mux.handle(\'send_birthday_email\', (p) => this.sendBirthdayEmail(p));` and in the method `const user = this.deps.users.findById(user_id); if (!user) throw new UnrecoverableError(\'user \' + user_id + \' does not exist\'); await this.deps.mailer.send({ to: user.email, ...birthdayEmail({ name: user.name }) });` TODO(3): `const job = await jobs.enqueue(\'send_birthday_email\', { user_id: userId });`',
     ],
   },
