@@ -136,8 +136,8 @@ export class Inspector {
     //    - Only a dead job: if the queue has no job with that id, or the job is in
     //      any other state (waiting, scheduled, active, done), change nothing and
     //      return false.
-    //    - With a fresh set of attempts: a job that used up 1 + 25 attempts should
-    //      get 26 again, not die at its next failure.
+    //    - With a fresh set of attempts: a job that used up all of its attempts
+    //      should get all of them again, not die at its next failure.
     //    Return true once it is back.
     // 💰 queue.getJob(id) resolves to the Job or undefined; job.isFailed() tells
     //    whether it is dead; job.retry('failed', opts) moves it from the failed set

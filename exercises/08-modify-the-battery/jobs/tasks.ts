@@ -16,7 +16,8 @@ export const taskSchemas = {
   update_inventory: z.object({ order_id: z.number().int().positive() }),
   ask_for_review: z.object({ order_id: z.number().int().positive() }),
   nightly_digest: z.object({}),
-  send_birthday_email: z.object({ user_id: z.number().int().positive() }),
+  // Exercise 10 builds the payload of send_birthday_email.
+  send_birthday_email: z.object({}),
   // 🐨 TODO(1): Define the payload of the new task generate_invoice:
   //    { order_id }, the id of the order to bill, a positive whole number.
   //    The placeholder z.object({}) lets any object through and drops every

@@ -39,7 +39,7 @@ export class InvoiceService {
     //    Two options go with it:
     //    - the queue is its priority: nobody waits for an invoice, so `low`;
     //    - its retry policy: INVOICE_MAX_RETRY retries (above), not the
-    //      default 25.
+    //      app's default.
     // 💰 enqueue(task, payload, opts): opts has `queue` and `maxRetry`
     //    (see EnqueueOptions in src/jobs/client.ts).
     throw new Error('TODO(3) is not done yet: the service enqueues no invoice job');
