@@ -1,12 +1,17 @@
 import type { Logger } from '../logger.ts';
-import { DEFAULT_PENDING_LIMIT, type OutboxEntry, type OutboxRepo } from '../db/outbox.ts';
+import { DEFAULT_PENDING_LIMIT, type OutboxRepo } from '../db/outbox.ts';
 import { DEFAULT_QUEUE, type QueueName } from './defaults.ts';
 import { InvalidPayloadError, type JobsClient } from './client.ts';
+import { relayPass, type RelayPass } from './relay-pass.ts';
 import { checkPayload, type Payload, type TaskName } from './tasks.ts';
-import { currentTraceparent, inTraceOf } from './trace-context.ts';
+import { currentTraceparent } from './trace-context.ts';
 
 /** OUTBOX_RETRY_MS: while Redis is unreachable, the relay tries again this often. */
 export const OUTBOX_RETRY_MS = 1_000;
+
+/** The relay's two log lines: Redis went away while jobs waited (once per outage), and it is back. */
+export const OUTAGE_WARNING = 'outbox: cannot reach the queue; the jobs wait here and go out when it is back';
+export const BACK_NOTICE = 'outbox: the queue is back; waiting jobs delivered';
 
 /**
  * OutboxWriter has the JobsClient's enqueue/enqueueIn, but writes the job to the
@@ -34,11 +39,10 @@ export class OutboxWriter {
 }
 
 /**
- * OutboxRelay moves outbox rows to BullMQ. kick() after a write relays at once;
- * while Redis is down it tries again every OUTBOX_RETRY_MS until the rows are
- * out. Each row's job id is `outbox-<row id>`, so a row sent twice (say, the
- * process died between enqueueing and marking it sent) still makes one job,
- * as long as that job is kept in Redis.
+ * OutboxRelay decides when the outbox's rows go to BullMQ; each pass over them
+ * is relayPass(). kick() after a write relays at once. While Redis is down it
+ * warns once, then tries again every OUTBOX_RETRY_MS until the rows are out,
+ * and says so when they are.
  */
 export class OutboxRelay {
   #running: Promise<void> | undefined;
@@ -85,28 +89,20 @@ export class OutboxRelay {
   async #relayPending(): Promise<void> {
     clearTimeout(this.#retryTimer);
     const now = this.opts.now ?? Date.now;
-    let batch: OutboxEntry[];
+    let pass: RelayPass;
     do {
-      batch = this.outbox.pending(DEFAULT_PENDING_LIMIT);
-      for (const row of batch) {
-        try {
-          const delay = Math.max(0, row.runAt - now());
-          const opts = { queue: row.queue as QueueName, jobId: `outbox-${row.id}` };
-          await inTraceOf(row.traceparent, () => this.client.enqueueIn(row.task as TaskName, row.payload as Payload<TaskName>, delay, opts));
-          this.outbox.markSent(row.id);
-        } catch (err) {
-          const message = err instanceof Error ? err.message : String(err);
-          this.outbox.markFailed(row.id, message);
-          if (!this.#failing) this.log.warn({ pending: this.outbox.countPending(), error: message }, 'outbox: cannot reach the queue; the jobs wait here and go out when it is back');
-          this.#failing = true;
-          this.#retryLater();
-          return;
-        }
+      // A pass that throws (say, the database failed) waits and tries again, like an outage.
+      pass = await relayPass(this.outbox, this.client, now).catch((err: unknown) => ({ sent: 0, error: String(err) }));
+      if (pass.error !== undefined) {
+        if (!this.#failing) this.log.warn({ pending: this.outbox.countPending(), error: pass.error }, OUTAGE_WARNING);
+        this.#failing = true;
+        this.#retryLater();
+        return;
       }
       // A full batch may have more behind it.
-    } while (batch.length === DEFAULT_PENDING_LIMIT);
+    } while (pass.sent === DEFAULT_PENDING_LIMIT);
 
-    if (this.#failing) this.log.info('outbox: the queue is back; waiting jobs delivered');
+    if (this.#failing) this.log.info(BACK_NOTICE);
     this.#failing = false;
   }
 
