@@ -105,7 +105,7 @@ export const EXERCISES: readonly Exercise[] = [
       'TODO(1): a cron pattern has five fields: minute, hour, day of the month, month, day of the week. What goes in the minute and hour fields for "every day at 2:00", and for "every hour, on the hour"?',
       'TODO(2): two processes both call `register(\'0 * * * *\', \'cleanup_uploads\', {})`. With the id `${task}@${hostname()}:${process.pid}`, how many entries does Redis end up with? Which part of that id is the same in both processes?',
       'TODO(3): `loadConfig()` turns `RUN_SCHEDULER=true` into `config.runScheduler`. Which two lines at the end of the worker should run only when it is true?',
-      'TODO(1): `await scheduler.register(\'0 2 * * *\', \'nightly_digest\', {}); await scheduler.register(\'0 * * * *\', \'cleanup_uploads\', {});` TODO(2): pass `task` itself as the first argument of `upsertJobScheduler` (and drop the `hostname` import). TODO(3): `if (config.runScheduler) { await registerCron(new Scheduler(client)); log.info(\'cron schedules registered (RUN_SCHEDULER=true)\'); }`',
+      'TODO(1): `await scheduler.register(\'0 2 * * *\', \'nightly_digest\', {}); await scheduler.register(\'0 * * * *\', \'cleanup_uploads\', {});` TODO(2): `const id = task;` (and drop the `hostname` import). TODO(3): `if (config.runScheduler) { await registerCron(new Scheduler(client)); log.info(\'cron schedules registered (RUN_SCHEDULER=true)\'); }`',
     ],
   },
   {

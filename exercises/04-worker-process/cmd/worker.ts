@@ -67,9 +67,4 @@ const client = new JobsClient(connection, { prefix: config.queuePrefix });
 
 await server.start();
 
-// Only the process started with RUN_SCHEDULER=true registers the cron table.
-// If two do, nothing breaks: see Scheduler.
-if (config.runScheduler) {
-  await registerCron(new Scheduler(client));
-  log.info('cron schedules registered (RUN_SCHEDULER=true)');
-}
+// Exercise 05 adds the cron table here.
