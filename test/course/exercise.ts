@@ -4,7 +4,9 @@ import { afterEach, inject } from 'vitest';
 import { NOT_RUN_YET } from '../../workshop/cli/verdict.ts';
 import { findExercise, runCommand, type Target } from '../../workshop/course.ts';
 import type { Exercise, ProcessName } from '../../workshop/manifest.ts';
+import { WARM_SOCKET_ENV } from '../../workshop/warm/host.ts';
 import { spawnCommand, type ChildScript } from '../harness/process.ts';
+import { warmProcess } from './warm-process.ts';
 
 /** CourseContext says which exercise a suite checks, and in which folder. workshop/vitest.config.ts provides it. */
 export interface CourseContext {
@@ -34,16 +36,26 @@ export function fileUnderCheck(relativePath: string): string {
 /**
  * startProcess runs one of the app's processes with the exercise's files, by
  * the exact command its README gives (`node --import tsx workshop/run.ts worker 4`).
- * It runs in a process group of its own, as in a terminal: `interrupt()` is a
- * Ctrl-C. Its output is JSON log lines (no TTY). Stop it with stopAll() from
+ * It runs in a process group of its own, as in a terminal: `kill('SIGINT')` is
+ * a Ctrl-C. Its output is JSON log lines (no TTY). Stop it with stopAll() from
  * test/harness/process.ts.
+ *
+ * Under `npm run exercise`, which starts such processes ahead of time
+ * (workshop/warm/), it takes one of those: the same entry point, arguments
+ * and environment, without loading the app's packages again.
  */
 export function startProcess(name: ProcessName, env: Record<string, string>, args: string[] = []): ChildScript {
   const exercise = currentExercise();
-  const command = [runCommand(name, exercise), ...args].join(' ');
+  const label = `${name} (exercise ${exercise.number})`;
   // course:check reads this list to prove that every README command was run.
   if (process.env.COURSE_RECORD) appendFileSync(process.env.COURSE_RECORD, `${JSON.stringify({ exercise: exercise.number, process: name })}\n`);
-  return spawnCommand(command, { ...env, COURSE_TARGET: exercise.target }, `${name} (exercise ${exercise.number})`);
+  const warm = process.env[WARM_SOCKET_ENV];
+  if (warm) {
+    const fullEnv = { ...(process.env as Record<string, string>), LOG_LEVEL: 'info', ...env, COURSE_TARGET: exercise.target };
+    return warmProcess(warm, { args: [name, String(exercise.number), ...args], env: fullEnv }, label);
+  }
+  const command = [runCommand(name, exercise), ...args].join(' ');
+  return spawnCommand(command, { ...env, COURSE_TARGET: exercise.target }, label);
 }
 
 // The checks of this suite file that failed so far, in order. Registered when

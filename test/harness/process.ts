@@ -21,7 +21,7 @@ export interface ChildScript {
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** Each running child, and whether it leads a process group of its own. */
-const children = new Map<ChildProcess, { group: boolean }>();
+const children = new Map<Spawned, { group: boolean }>();
 
 // Should a test forget stopAll(), children still die with the worker.
 process.once('exit', () => {
@@ -60,7 +60,21 @@ export function spawnCommand(command: string, env: Record<string, string>, label
   return watch(child, label, true);
 }
 
-function watch(child: ChildProcess, label: string, group: boolean): ChildScript {
+/**
+ * Spawned is the part of a ChildProcess that the harness uses, so that a
+ * process started elsewhere (workshop/warm/) can be watched the same way.
+ */
+export type Spawned = Pick<ChildProcess, 'pid' | 'stdout' | 'stderr' | 'exitCode' | 'signalCode' | 'kill' | 'once'>;
+
+/**
+ * adoptProcess watches a process that was started elsewhere, leading a
+ * process group of its own, as spawnCommand() watches its own.
+ */
+export function adoptProcess(child: Spawned, label: string): ChildScript {
+  return watch(child, label, true);
+}
+
+function watch(child: Spawned, label: string, group: boolean): ChildScript {
   children.set(child, { group });
 
   let output = '';
@@ -86,7 +100,10 @@ function watch(child: ChildProcess, label: string, group: boolean): ChildScript 
   });
 
   return {
-    pid: child.pid!,
+    // A process started elsewhere may learn its pid a moment later.
+    get pid() {
+      return child.pid!;
+    },
     output: () => output,
     kill: (sig = 'SIGTERM') => signal(child, group, sig),
     exited,
@@ -141,7 +158,7 @@ export async function stopAll(): Promise<void> {
   );
 }
 
-function signal(child: ChildProcess, group: boolean, sig: NodeJS.Signals): void {
+function signal(child: Spawned, group: boolean, sig: NodeJS.Signals): void {
   try {
     if (group && child.pid) process.kill(-child.pid, sig);
     else child.kill(sig);

@@ -82,7 +82,7 @@ async function exercise(number: string | undefined, opts: { once?: boolean; manu
   let session: Awaited<ReturnType<typeof Session.open>>;
   try {
     if (interactive) say(dim('Looking for Redis and a mail catcher…'));
-    session = await Session.open(targetFromEnv(), chosen);
+    session = await Session.open(targetFromEnv(), chosen, { rerun: interactive });
   } catch (err) {
     if (err instanceof PreflightError) return fail(`Before the check can run:\n${err.message}`, 2);
     throw err;

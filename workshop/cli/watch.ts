@@ -10,7 +10,7 @@ import { WatchScreen, type Key, type WatchEvent } from './watch-screen.ts';
 
 const CLEAR = '\x1b[2J\x1b[3J\x1b[H';
 /** Editors write a file in several steps; wait for the last one before re-running. */
-const SETTLE_MS = 120;
+const SETTLE_MS = 60;
 /** How often the seconds of a running check move on. */
 const TICK_MS = 1_000;
 
@@ -41,7 +41,7 @@ export async function watchExercise(session: Session, first: Exercise, opts: { m
       target: session.target,
       progress: session.progress,
       servicesSummary: session.services.summary,
-      check: (exercise, onProgress) => session.runner.run(exercise, onProgress),
+      check: (exercise, onProgress) => session.run(exercise, onProgress),
       cancel: () => void session.runner.cancel(),
       diff: (exercise) => diffWithSolution(exercise),
       draw: (text) => process.stdout.write(`${CLEAR}${text}\n`),
