@@ -24,6 +24,13 @@ export interface LoopTimes {
   rerunPassing: number;
 }
 
+/**
+ * THINK_MS: how long after a verdict the next save comes. A learner reads the
+ * verdict and edits before saving again; meanwhile the CLI starts the
+ * learner's processes for the next run (workshop/warm/).
+ */
+const THINK_MS = 2_000;
+
 /** BUDGETS_MS: what a learner should wait at most (issue: "feedback in seconds"). */
 export const BUDGETS_MS = { cold: 10_000, rerunOnStarter: 2_000, rerunPassing: 2_000, rerunPassingWithProcesses: 4_000 } as const;
 
@@ -57,9 +64,10 @@ export async function coldVerdict(number: number, env: ServiceUrls, rounds: numb
 
 /**
  * rerunAfterSave runs the watch mode in a pseudo-terminal, saves the
- * exercise's first file `rounds` times, and returns the median time from each
- * save to the next finished verdict on screen, in ms. A save rewrites the same
- * bytes, so the files are left as they were.
+ * exercise's first file `rounds` times, THINK_MS after each verdict, and
+ * returns the median time from each save to the next finished verdict on
+ * screen, in ms. A save rewrites the same bytes, so the files are left as
+ * they were.
  */
 export async function rerunAfterSave(exercise: Exercise, target: Target, env: ServiceUrls, rounds: number): Promise<number> {
   const file = join(ROOT, target, exercise.slug, editedFiles(exercise)[0]!);
@@ -68,16 +76,17 @@ export async function rerunAfterSave(exercise: Exercise, target: Target, env: Se
     env: { ...process.env, ...env, COURSE_TARGET: target, WORKSHOP_PROGRESS_FILE: scratchProgress(), NO_COLOR: '1' },
     stdio: ['pipe', 'pipe', 'ignore'],
   });
-  // The watch screen redraws on a clean screen: each draw starts with the clear sequence.
   let output = '';
   let finished = 0;
   let sawRunning = false;
   let onFinished: (() => void) | undefined;
   child.stdout.on('data', (chunk: Buffer) => {
     output += chunk.toString();
-    const screens = output.split('\x1b[2J');
-    output = screens.pop() ?? '';
-    for (const screen of [...screens, output]) {
+    // A screen is whole once its last line, the keys, has come.
+    let end: number;
+    while ((end = output.indexOf('q quit')) >= 0) {
+      const screen = output.slice(0, end);
+      output = output.slice(end + 'q quit'.length);
       // A screen with a verdict and no "⟳" line, after one that had it: a check has finished.
       if (screen.includes('⟳')) sawRunning = true;
       else if (sawRunning && /checks? (pass|fail)|could not run/.test(screen)) {
@@ -96,7 +105,7 @@ export async function rerunAfterSave(exercise: Exercise, target: Target, env: Se
     await nextVerdict(0);
     const samples: number[] = [];
     for (let i = 0; i < rounds; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      await new Promise((resolve) => setTimeout(resolve, THINK_MS));
       const before = finished;
       const at = performance.now();
       writeFileSync(file, readFileSync(file));

@@ -27,7 +27,7 @@ export interface Mail {
 export interface Inbox {
   /** Every email caught so far, oldest first. */
   list(): Promise<Mail[]>;
-  /** Polls until an email matches, every 100 ms; throws, listing what it saw, after timeoutMs. */
+  /** Polls until an email matches, every POLL_MS; throws, listing what it saw, after timeoutMs. */
   waitFor(predicate: (m: Mail) => boolean, timeoutMs?: number): Promise<Mail>;
   /**
    * Deletes every email. The inbox is shared by all test files running at the
@@ -35,6 +35,9 @@ export interface Inbox {
    */
   clear(): Promise<void>;
 }
+
+/** POLL_MS: how often waitFor asks the catcher again; its API answers in a millisecond or two. */
+const POLL_MS = 25;
 
 /** An inbox client for the catcher in `s`: MailHog's or MailDev's HTTP API. */
 export function createInbox(s: MailCatcher): Inbox {
@@ -52,7 +55,7 @@ export function createInbox(s: MailCatcher): Inbox {
         const found = seen.find(predicate);
         if (found) return found;
         if (Date.now() >= deadline) break;
-        await new Promise((r) => setTimeout(r, 100));
+        await new Promise((r) => setTimeout(r, POLL_MS));
       }
       const summary = seen.map((m) => `  - to ${m.to.join(', ') || '(nobody)'}: "${m.subject}"`).join('\n');
       throw new Error(
