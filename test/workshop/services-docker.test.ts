@@ -11,7 +11,18 @@ import { freePort } from '../../src/dev/free-port.ts';
 import { isReachable } from '../../src/dev/reachable.ts';
 import { spawnScript, stopAll } from '../harness/process.ts';
 
-afterAll(stopAll);
+/** The stand-in Redis of each test, stopped afterwards even when the CLI did not stop it. */
+const pidFiles: string[] = [];
+afterAll(async () => {
+  await stopAll();
+  for (const file of pidFiles.filter((f) => existsSync(f))) {
+    try {
+      process.kill(Number(readFileSync(file, 'utf8').trim()), 'SIGKILL');
+    } catch {
+      // gone already
+    }
+  }
+});
 
 const REDIS_SERVER = execFileSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' }).trim();
 
@@ -34,6 +45,7 @@ esac
 `,
   );
   chmodSync(join(bin, 'docker'), 0o755);
+  pidFiles.push(join(dir, 'redis.pid'));
   return { bin, calls: () => (existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n') : []) };
 }
 
