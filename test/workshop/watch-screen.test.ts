@@ -29,7 +29,7 @@ function verdictFor(exercise: Exercise, ok: boolean, opts: { tests?: number; typ
 }
 
 /** harness builds a WatchScreen on fake deps, and keeps what it drew and which checks it started. */
-function harness(first = findExercise(1), progressFile = join(mkdtempSync(join(tmpdir(), 'watch-screen-')), 'progress.json')) {
+function harness(first = findExercise(1), progressFile = join(mkdtempSync(join(tmpdir(), 'watch-screen-')), 'progress.json'), notice = '') {
   const checks: PendingCheck[] = [];
   let cancelled = 0;
   let clock = 0;
@@ -60,7 +60,7 @@ function harness(first = findExercise(1), progressFile = join(mkdtempSync(join(t
       columns: () => 100,
     },
     first,
-    { manual: false },
+    { manual: false, notice },
   );
   return {
     screen,
@@ -119,6 +119,14 @@ describe('the watch screen', () => {
     await h.checks[1]!.finish(verdictFor(findExercise(5), false));
     expect(h.shown()).toContain('Exercise 05 · Cron, exactly once');
     expect(h.shown()).not.toContain('Exercise 04');
+  });
+
+  it('says why it opened on this exercise until the learner moves on', () => {
+    const h = harness(findExercise(3), undefined, '2 of 11 solved; here is exercise 03, the first not solved yet. Press l for the list.');
+    h.screen.handle({ type: 'start' });
+    expect(h.shown()).toContain('here is exercise 03, the first not solved yet');
+    h.screen.handle({ type: 'key', key: { name: 'n' } });
+    expect(h.shown()).not.toContain('the first not solved yet');
   });
 
   it('shows a reset made in another terminal at once', () => {

@@ -55,6 +55,7 @@ export interface WatchState {
   panel: Panel;
   unfold: boolean;
   manual: boolean;
+  /** A line under the verdict: why the screen opened on this exercise, until the learner moves on; or a lasting warning. */
   notice: string;
   quit: boolean;
 }
@@ -180,6 +181,7 @@ export class WatchScreen {
 
   #goTo(exercise: Exercise): void {
     const s = this.state;
+    if (exercise !== s.exercise && !s.manual) s.notice = '';
     s.exercise = exercise;
     s.filesVersion++;
     s.unfold = false;
