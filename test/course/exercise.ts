@@ -2,7 +2,7 @@ import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, inject } from 'vitest';
 import { NOT_RUN_YET } from '../../workshop/cli/verdict.ts';
-import { findExercise, runCommand, type Target } from '../../workshop/course.ts';
+import { EARLY_START_ENV, findExercise, runCommand, type Target } from '../../workshop/course.ts';
 import type { Exercise, ProcessName } from '../../workshop/manifest.ts';
 import { WARM_SOCKET_ENV } from '../../workshop/warm/host.ts';
 import { spawnCommand, type ChildScript } from '../harness/process.ts';
@@ -72,12 +72,24 @@ afterEach(({ task }) => {
  * that ran before has passed: until then the test fails at once, naming the
  * first check to fix. So a re-run on save, while the first TODOs are still
  * open, does not boot processes that cannot pass yet, and stays quick.
+ *
+ * With `early`, a re-run of an exercise whose last check passed starts them
+ * at once instead, beside the checks above, which most likely pass again;
+ * the end-to-end tests still wait for those checks' verdict, as above. Only
+ * for a start that shares nothing with the checks above it.
  */
-export function afterEarlierChecks<T>(start: () => Promise<T>): () => Promise<T> {
+export function afterEarlierChecks<T>(start: () => Promise<T>, opts: { early?: boolean } = {}): () => Promise<T> {
   let started: Promise<T> | undefined;
+  if (opts.early && process.env[EARLY_START_ENV] === '1') {
+    started = start();
+    started.catch(() => {}); // a failed start shows in the test that awaits it
+  }
+  /** The first check that failed before the first end-to-end test asked, if one did. */
+  let blockedBy: string | null | undefined;
   return () => {
-    if (!started && failedSoFar.length > 0) {
-      return Promise.reject(new Error(`${NOT_RUN_YET}: this check runs your processes once the checks above it pass. First: "${failedSoFar[0]}"`));
+    blockedBy ??= failedSoFar[0] ?? null;
+    if (blockedBy) {
+      return Promise.reject(new Error(`${NOT_RUN_YET}: this check runs your processes once the checks above it pass. First: "${blockedBy}"`));
     }
     return (started ??= start());
   };

@@ -1,4 +1,4 @@
-import type { Target } from '../course.ts';
+import { EARLY_START_ENV, type Target } from '../course.ts';
 import { EXERCISES, type Exercise } from '../manifest.ts';
 import { Progress } from './progress.ts';
 import { renderVerdict } from './render.ts';
@@ -27,6 +27,8 @@ export class Session {
 
   /** How many processes each exercise's check took last time, at most: as many wait for its next run. */
   readonly #processesUsed = new Map<Exercise, number>();
+  /** The exercises whose last check passed: their next check may start its end-to-end part early. */
+  readonly #lastPassed = new Set<Exercise>();
 
   /**
    * open finds or starts the services. Given the first exercise, it warms
@@ -59,8 +61,13 @@ export class Session {
     const wanted = this.#processesUsed.get(exercise) ?? 0;
     warm.want(wanted);
     const before = warm.handedOut;
+    // Read by afterEarlierChecks (test/course/exercise.ts) in Vitest's fork, which inherits it.
+    process.env[EARLY_START_ENV] = this.#lastPassed.has(exercise) ? '1' : '';
     try {
-      return await this.runner.run(exercise, onProgress);
+      const verdict = await this.runner.run(exercise, onProgress);
+      if (passed(verdict)) this.#lastPassed.add(exercise);
+      else this.#lastPassed.delete(exercise);
+      return verdict;
     } finally {
       const used = Math.max(wanted, warm.handedOut - before);
       this.#processesUsed.set(exercise, used);
