@@ -50,12 +50,8 @@ export function runCommand(process: ProcessName, exercise: Exercise): string {
   return `node --import tsx workshop/run.ts ${process} ${exercise.number}`;
 }
 
-/**
- * EARLY_START_ENV is set by `npm run exercise` for a re-run of an exercise
- * whose last check passed: its end-to-end part may start early (see
- * afterEarlierChecks in test/course/exercise.ts).
- */
-export const EARLY_START_ENV = 'COURSE_EARLY_START';
+/** PRESTART_FORKS_ENV=1 has workshop/vitest.config.ts start each check's fork ahead of time (the watch screen). */
+export const PRESTART_FORKS_ENV = 'COURSE_PRESTART_FORKS';
 
 /** pad2 writes 3 as "03", as the folders do. */
 export function pad2(n: number): string {

@@ -2,7 +2,7 @@ import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, inject } from 'vitest';
 import { NOT_RUN_YET } from '../../workshop/cli/verdict.ts';
-import { EARLY_START_ENV, findExercise, runCommand, type Target } from '../../workshop/course.ts';
+import { findExercise, runCommand, type Target } from '../../workshop/course.ts';
 import type { Exercise, ProcessName } from '../../workshop/manifest.ts';
 import { WARM_SOCKET_ENV } from '../../workshop/warm/host.ts';
 import { spawnCommand, type ChildScript } from '../harness/process.ts';
@@ -19,6 +19,8 @@ export interface CourseContext {
 declare module 'vitest' {
   export interface ProvidedContext {
     course: CourseContext;
+    /** Set by `npm run exercise` for a re-run of an exercise whose last check passed (see afterEarlierChecks). */
+    earlyStart: boolean;
   }
 }
 
@@ -78,9 +80,9 @@ afterEach(({ task }) => {
  * the end-to-end tests still wait for those checks' verdict, as above. Only
  * for a start that shares nothing with the checks above it.
  */
-export function afterEarlierChecks<T>(start: () => Promise<T>, opts: { early?: boolean } = {}): () => Promise<T> {
+export function afterEarlierChecks<T>(start: () => Promise<T>, opts: { early?: boolean } = {}, lastCheckPassed = () => inject('earlyStart')): () => Promise<T> {
   let started: Promise<T> | undefined;
-  if (opts.early && process.env[EARLY_START_ENV] === '1') {
+  if (opts.early && lastCheckPassed()) {
     started = start();
     started.catch(() => {}); // a failed start shows in the test that awaits it
   }

@@ -1,18 +1,16 @@
-// afterEarlierChecks' early start: on a re-run after a pass, `npm run exercise`
-// sets COURSE_EARLY_START=1, and an end-to-end part marked `early` starts at
-// once, beside the checks above it, instead of when its first test asks.
+// afterEarlierChecks' early start: on a re-run after a pass (`npm run exercise`
+// provides earlyStart), an end-to-end part marked `early` starts at once,
+// beside the checks above it, instead of when its first test asks.
 import { describe, expect, it } from 'vitest';
-import { EARLY_START_ENV } from '../../workshop/course.ts';
 import { afterEarlierChecks } from '../course/exercise.ts';
 
 const starts: string[] = [];
 
 describe('an end-to-end part marked early', () => {
-  process.env[EARLY_START_ENV] = '1';
-  const early = afterEarlierChecks(async () => starts.push('early') && 'up', { early: true });
-  const lazy = afterEarlierChecks(async () => starts.push('lazy') && 'up');
-  delete process.env[EARLY_START_ENV];
-  const notAReRun = afterEarlierChecks(async () => starts.push('not a re-run') && 'up', { early: true });
+  const afterAPass = () => true;
+  const early = afterEarlierChecks(async () => starts.push('early') && 'up', { early: true }, afterAPass);
+  const lazy = afterEarlierChecks(async () => starts.push('lazy') && 'up', {}, afterAPass);
+  const notAReRun = afterEarlierChecks(async () => starts.push('not a re-run') && 'up', { early: true }, () => false);
 
   it('starts while the suite is read, before any test asks, when the last check passed', () => {
     expect(starts).toEqual(['early']);

@@ -5,6 +5,7 @@ import { editedFiles, exerciseDir, ROOT, type Target } from '../course.ts';
 import type { Exercise } from '../manifest.ts';
 import type { Services } from '../../test/harness/services.ts';
 import { TypeCheckThread } from './typecheck-client.ts';
+import { stopPrestartedForks } from '../warm/forks.ts';
 import type { CheckProgress, Failure, TestOutcome, Verdict } from './verdict.ts';
 
 /** OnProgress hears how far a check has got: after Vitest reads the suite, and as each test starts and ends. */
@@ -39,14 +40,18 @@ export class CourseRunner {
     void this.#typeCheck(exercise).catch(() => {});
   }
 
-  /** run checks an exercise. One at a time: a second call waits for Vitest to be free. */
-  async run(exercise: Exercise, onProgress?: OnProgress): Promise<Verdict> {
+  /**
+   * run checks an exercise. One at a time: a second call waits for Vitest to
+   * be free. `earlyStart` tells the suite that the last check passed (see
+   * afterEarlierChecks in test/course/exercise.ts).
+   */
+  async run(exercise: Exercise, onProgress?: OnProgress, opts: { earlyStart?: boolean } = {}): Promise<Verdict> {
     const started = Date.now();
     this.#progress = { total: 0, passed: 0, failed: 0 };
     this.#onProgress = onProgress;
     try {
       // The tests and the type check run side by side: the type check in a thread, the tests in a fork.
-      const [tests, typeProblems] = await Promise.all([this.#runTests(exercise), this.#typeCheck(exercise)]);
+      const [tests, typeProblems] = await Promise.all([this.#runTests(exercise, Boolean(opts.earlyStart)), this.#typeCheck(exercise)]);
       return { exercise, typeProblems, ...tests, durationMs: Date.now() - started };
     } finally {
       this.#onProgress = undefined;
@@ -65,6 +70,7 @@ export class CourseRunner {
   }
 
   async close(): Promise<void> {
+    stopPrestartedForks();
     await this.#types?.close();
     this.#types = undefined;
     const vitest = await this.#vitest?.catch(() => undefined);
@@ -72,9 +78,10 @@ export class CourseRunner {
     this.#vitest = undefined;
   }
 
-  async #runTests(exercise: Exercise): Promise<Pick<Verdict, 'tests' | 'errors'>> {
+  async #runTests(exercise: Exercise, earlyStart: boolean): Promise<Pick<Verdict, 'tests' | 'errors'>> {
     const vitest = await this.#start();
     const project = vitest.getProjectByName(exercise.slug);
+    project.provide('earlyStart', earlyStart);
     const files = filesOf(exercise, this.target);
     // The learner just saved: make Vitest read their files again.
     for (const file of files) vitest.invalidateFile(file);

@@ -1,4 +1,4 @@
-import { EARLY_START_ENV, type Target } from '../course.ts';
+import { PRESTART_FORKS_ENV, type Target } from '../course.ts';
 import { EXERCISES, type Exercise } from '../manifest.ts';
 import { Progress } from './progress.ts';
 import { renderVerdict } from './render.ts';
@@ -36,6 +36,8 @@ export class Session {
    * learner's processes are started ahead of each re-run.
    */
   static async open(target: Target = 'exercises', first?: Exercise, opts: { rerun?: boolean } = {}): Promise<Session> {
+    // Read by workshop/vitest.config.ts: re-runs also get their Vitest fork started ahead of time.
+    if (opts.rerun) process.env[PRESTART_FORKS_ENV] = '1';
     const runner = new CourseRunner(target);
     if (first) runner.warmUp(first);
     let services: CourseServices;
@@ -61,10 +63,8 @@ export class Session {
     const wanted = this.#processesUsed.get(exercise) ?? 0;
     warm.want(wanted);
     const before = warm.handedOut;
-    // Read by afterEarlierChecks (test/course/exercise.ts) in Vitest's fork, which inherits it.
-    process.env[EARLY_START_ENV] = this.#lastPassed.has(exercise) ? '1' : '';
     try {
-      const verdict = await this.runner.run(exercise, onProgress);
+      const verdict = await this.runner.run(exercise, onProgress, { earlyStart: this.#lastPassed.has(exercise) });
       if (passed(verdict)) this.#lastPassed.add(exercise);
       else this.#lastPassed.delete(exercise);
       return verdict;

@@ -5,16 +5,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ROOT } from '../course.ts';
-import type { Go } from './child.ts';
 
-const CHILD = fileURLToPath(new URL('./child.ts', import.meta.url));
+const CHILD = fileURLToPath(new URL('./child.mjs', import.meta.url));
 
 /** WARM_SOCKET_ENV names the host's socket for the checks, which Vitest's forks inherit. */
 export const WARM_SOCKET_ENV = 'COURSE_WARM_SOCKET';
 
 
-/** What a check asks for: one line of JSON on the socket. */
-export type WarmRequest = Go;
+/** What a check asks for, one line of JSON on the socket: run.ts's arguments and the whole environment of the process. */
+export interface WarmRequest {
+  args: string[];
+  env: Record<string, string>;
+}
 
 /**
  * What the host answers, one line of JSON each: first where the process is,
@@ -93,7 +95,7 @@ export class WarmProcesses {
     const output = join(this.#dir, `process-${++this.#started}.log`);
     // stdout and stderr share one file, in the order they were written, as they share a pipe.
     const fd = openSync(output, 'a');
-    const child = spawn(process.execPath, ['--import', 'tsx', CHILD], {
+    const child = spawn(process.execPath, [CHILD], {
       cwd: ROOT,
       // A process group of its own, as a terminal gives a command: a Ctrl-C is a SIGINT to the group.
       detached: true,
