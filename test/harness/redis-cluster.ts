@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { startLocalRedis } from '../../src/dev/local-redis.ts';
-import { binaryOnPath } from './redis-server.ts';
+import { binaryOnPath } from '../../src/dev/on-path.ts';
 
 /** One node of a RedisCluster: a local redis-server with a folder of its own. */
 export interface RedisClusterNode {

@@ -1,7 +1,6 @@
-import { accessSync, constants } from 'node:fs';
-import { delimiter, join } from 'node:path';
 import type { StartedTestContainer } from 'testcontainers';
 import { freePort } from '../../src/dev/free-port.ts';
+import { binaryOnPath } from '../../src/dev/on-path.ts';
 import { startLocalRedis, type LocalRedis } from '../../src/dev/local-redis.ts';
 import { dockerImages, loopbackContainer } from './docker.ts';
 
@@ -20,21 +19,6 @@ export interface RedisServer {
 /** The `redis-server` binary found on PATH, or undefined. */
 export function redisServerBinary(): string | undefined {
   return binaryOnPath('redis-server');
-}
-
-/** The executable `name` found on PATH, or undefined. */
-export function binaryOnPath(name: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    if (!dir) continue;
-    const candidate = join(dir, name);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not in this folder
-    }
-  }
-  return undefined;
 }
 
 /**

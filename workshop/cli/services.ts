@@ -1,9 +1,8 @@
-import { accessSync, constants, statSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
 import { loadConfig, withoutPassword } from '../../src/config.ts';
 import { hostAndPort, isLocalHost, isReachable, waitUntilAnswers } from '../../src/dev/reachable.ts';
 import { producerConnection, waitForRedis } from '../../src/jobs/connection.ts';
 import { detectMailCatcher } from '../../src/dev/inbox.ts';
+import { binaryOnPath } from '../../src/dev/on-path.ts';
 import type { Services } from '../../test/harness/services.ts';
 
 /** CourseServices are the Redis and mail catcher the checks use, and how to let go of them. */
@@ -111,7 +110,7 @@ export async function ensureServices(env: NodeJS.ProcessEnv = process.env): Prom
 async function startRedis(redisUrl: string, started: Stoppable[]): Promise<string> {
   const { port } = hostAndPort(redisUrl);
   const password = new URL(redisUrl).password;
-  if (onPath('redis-server')) {
+  if (binaryOnPath('redis-server')) {
     const { startLocalRedis } = await import('../../src/dev/local-redis.ts');
     try {
       started.push(await startLocalRedis(port, undefined, { password: password ? decodeURIComponent(password) : undefined }));
@@ -145,21 +144,6 @@ async function startRedis(redisUrl: string, started: Stoppable[]): Promise<strin
     );
   }
   return `with ${compose.name}`;
-}
-
-/** onPath tells whether an executable of that name is on PATH. */
-function onPath(command: string): boolean {
-  const extensions = process.platform === 'win32' ? (process.env.PATHEXT ?? '.EXE').split(';') : [''];
-  return (process.env.PATH ?? '').split(delimiter).some((dir) => dir && extensions.some((ext) => isExecutable(join(dir, command + ext))));
-}
-
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return statSync(path).isFile();
-  } catch {
-    return false;
-  }
 }
 
 /** pingRedis returns 'ok', 'refused' when nothing listens, or the reason Redis gave (a wrong password, say). */
