@@ -1,5 +1,6 @@
 import mailhogApi from 'mailhog';
 import addressparser, { type AddressOrGroup } from 'nodemailer/lib/addressparser';
+import { MAILDEV, MAILHOG, catcherName, type MailBackend } from './mail-catcher-apis.ts';
 
 /**
  * The mail catcher's inbox, read through its HTTP API: MailHog's or MailDev's,
@@ -10,7 +11,7 @@ import addressparser, { type AddressOrGroup } from 'nodemailer/lib/addressparser
 /** Where a mail catcher's inbox is, and which catcher it is. */
 export interface MailCatcher {
   mailUiUrl: string;
-  mailBackend: 'mailhog' | 'maildev';
+  mailBackend: MailBackend;
 }
 
 /** An email as the mail catcher received it, bodies decoded. */
@@ -27,6 +28,11 @@ export interface Mail {
 export interface Inbox {
   /** Every email caught so far, oldest first. */
   list(): Promise<Mail[]>;
+  /**
+   * Every email to this address (any case), oldest first. MailHog searches on
+   * its side; MailDev, which has no search, is listed and filtered here.
+   */
+  listTo(address: string): Promise<Mail[]>;
   /** Polls until an email matches, every POLL_MS; throws, listing what it saw, after timeoutMs. */
   waitFor(predicate: (m: Mail) => boolean, timeoutMs?: number): Promise<Mail>;
   /**
@@ -46,6 +52,7 @@ export function createInbox(s: MailCatcher): Inbox {
 
   return {
     list: backend.list,
+    listTo: backend.listTo,
     clear: backend.clear,
     async waitFor(predicate, timeoutMs = 10_000) {
       const deadline = Date.now() + timeoutMs;
@@ -59,14 +66,20 @@ export function createInbox(s: MailCatcher): Inbox {
       }
       const summary = seen.map((m) => `  - to ${m.to.join(', ') || '(nobody)'}: "${m.subject}"`).join('\n');
       throw new Error(
-        `No email matched within ${timeoutMs} ms (${s.mailBackend} at ${base}). ` +
+        `No email matched within ${timeoutMs} ms (${catcherName(s.mailBackend)} at ${base}). ` +
           `The inbox held ${seen.length}:\n${summary || '  (empty)'}`,
       );
     },
   };
 }
 
-type Backend = Pick<Inbox, 'list' | 'clear'>;
+type Backend = Pick<Inbox, 'list' | 'listTo' | 'clear'>;
+
+/** sentTo keeps the emails with `address` among their recipients, in any case. */
+function sentTo(mails: Mail[], address: string): Mail[] {
+  const wanted = address.toLowerCase();
+  return mails.filter((m) => m.to.some((to) => to.toLowerCase() === wanted));
+}
 
 /** MAILHOG_PAGE_SIZE is the most messages MailHog lists at once: it caps `limit` at 250. */
 const MAILHOG_PAGE_SIZE = 250;
@@ -86,26 +99,35 @@ function mailhog(base: string): Backend {
     basePath: `${url.pathname.replace(/\/+$/, '')}/api`,
   });
 
+  /** Reads every page of a MailHog listing, newest first, and returns the emails oldest first. */
+  async function allPages(what: string, page: (start: number) => Promise<mailhogApi.Messages | null>): Promise<Mail[]> {
+    // A message that arrives meanwhile shifts the pages by one, so the map
+    // drops the one that comes twice.
+    const newestFirst = new Map<string, Mail>();
+    for (let start = 0; ; ) {
+      const result = await mailhogCall(what, () => page(start));
+      if (!Array.isArray(result?.items)) throw new Error(`${what} gave no message list`);
+      for (const item of result.items as MailhogItem[]) newestFirst.set(item.ID, mailhogMail(item, api.decode));
+      start += result.items.length;
+      if (result.items.length === 0 || start >= result.total) break;
+    }
+    return [...newestFirst.values()].reverse();
+  }
+
   return {
-    async list() {
-      // Newest first, a page at a time. A message that arrives meanwhile
-      // shifts the pages by one, so the map drops the one that comes twice.
-      const newestFirst = new Map<string, Mail>();
-      for (let start = 0; ; ) {
-        const page = await mailhogCall(`GET ${base}/api/v2/messages`, () => api.messages(start, MAILHOG_PAGE_SIZE));
-        if (!Array.isArray(page?.items)) throw new Error(`GET ${base}/api/v2/messages gave no message list`);
-        for (const item of page.items as MailhogItem[]) newestFirst.set(item.ID, mailhogMail(item, api.decode));
-        start += page.items.length;
-        if (page.items.length === 0 || start >= page.total) break;
-      }
-      return [...newestFirst.values()].reverse();
+    list: () => allPages(`GET ${base}${MAILHOG.messagesPath}`, (start) => api.messages(start, MAILHOG_PAGE_SIZE)),
+    async listTo(address) {
+      // MailHog matches a part of the address; only the whole address counts here.
+      const found = await allPages(`GET ${base}${MAILHOG.searchPath}`, (start) =>
+        api.search(address.toLowerCase(), 'to', start, MAILHOG_PAGE_SIZE),
+      );
+      return sentTo(found, address);
     },
     async clear() {
-      const res = await mailhogCall(`DELETE ${base}/api/v1/messages`, () => api.deleteAll());
+      const what = `DELETE ${base}${MAILHOG.deleteAllPath}`;
+      const res = await mailhogCall(what, () => api.deleteAll());
       // The package resolves with the response itself when there is no body, as on success.
-      if (res.statusCode !== 200) {
-        throw new Error(`DELETE ${base}/api/v1/messages answered ${res.statusCode ?? 'with a body'}`);
-      }
+      if (res.statusCode !== 200) throw new Error(`${what} answered ${res.statusCode ?? 'with a body'}`);
     },
   };
 }
@@ -151,9 +173,8 @@ async function mailhogCall<T>(what: string, call: () => Promise<T>): Promise<T> 
   }
 }
 
-// MailDev parses on arrival (with mailparser too) and serves the result as JSON.
-// Version 3 serves its REST API under /api (GET /api/email, DELETE /api/email/all);
-// version 2, the one that runs on Node 18, at the root (GET /email).
+// MailDev parses on arrival (with mailparser too) and serves the result as JSON,
+// under one of its API roots depending on its version.
 function maildev(base: string): Backend {
   interface Email {
     to?: { address: string }[];
@@ -164,22 +185,30 @@ function maildev(base: string): Backend {
     time?: string;
   }
   let api: Promise<string> | undefined;
-  const apiBase = () => (api ??= fetch(`${base}/api/email`, { method: 'HEAD' }).then((res) => (res.status === 404 ? base : `${base}/api`)));
+  const apiBase = () => (api ??= findMailDevApi(base).then((root) => `${base}${root ?? MAILDEV.apiRoots[0]}`));
+  const list = async (): Promise<Mail[]> => {
+    const emails = (await request('GET', `${await apiBase()}${MAILDEV.emailsPath}`)) as Email[];
+    return emails.map((e) => ({
+      to: (e.to ?? []).map((a) => a.address),
+      subject: e.subject ?? '',
+      html: e.html ?? '',
+      text: e.text ?? '',
+      receivedAt: dateOf(e.time ?? e.date),
+    }));
+  };
   return {
-    async list() {
-      const emails = (await request('GET', `${await apiBase()}/email`)) as Email[];
-      return emails.map((e) => ({
-        to: (e.to ?? []).map((a) => a.address),
-        subject: e.subject ?? '',
-        html: e.html ?? '',
-        text: e.text ?? '',
-        receivedAt: dateOf(e.time ?? e.date),
-      }));
-    },
+    list,
+    listTo: async (address) => sentTo(await list(), address),
     async clear() {
-      await request('DELETE', `${await apiBase()}/email/all`);
+      await request('DELETE', `${await apiBase()}${MAILDEV.deleteAllPath}`);
     },
   };
+}
+
+/** findMailDevApi returns the API root under which the MailDev at base lists its emails, if it does. */
+export async function findMailDevApi(base: string): Promise<string | undefined> {
+  for (const root of MAILDEV.apiRoots) if (await answersJson(`${base}${root}${MAILDEV.emailsPath}`)) return root;
+  return undefined;
 }
 
 function dateOf(value: string | undefined): Date | undefined {
@@ -188,11 +217,10 @@ function dateOf(value: string | undefined): Date | undefined {
 }
 
 /** detectMailCatcher tells which catcher serves the inbox API at url, if any. */
-export async function detectMailCatcher(url: string): Promise<MailCatcher['mailBackend'] | undefined> {
+export async function detectMailCatcher(url: string): Promise<MailBackend | undefined> {
   const base = url.replace(/\/+$/, '');
-  if (await answersJson(`${base}/api/v2/messages?limit=1`)) return 'mailhog';
-  // MailDev 3 serves its API under /api, MailDev 2 (which runs on Node 18) at the root.
-  if ((await answersJson(`${base}/api/email`)) || (await answersJson(`${base}/email`))) return 'maildev';
+  if (await answersJson(`${base}${MAILHOG.messagesPath}?limit=1`)) return 'mailhog';
+  if ((await findMailDevApi(base)) !== undefined) return 'maildev';
   return undefined;
 }
 

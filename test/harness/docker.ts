@@ -1,15 +1,10 @@
 import type Dockerode from 'dockerode';
 import type { GenericContainer, StartedTestContainer } from 'testcontainers';
-import type { Services } from './services.ts';
+import { MAILHOG, MAIL_CATCHERS, type MailBackend } from '../../src/dev/mail-catcher-apis.ts';
 import type { StartedServices } from './started.ts';
 
-type MailBackend = Services['mailBackend'];
-
-/** The mail catchers the harness can run in a container: where each listens, and when it is ready. */
-const MAIL_CATCHERS: Record<MailBackend, { image: string; smtpPort: number; webPort: number; readyPath: string }> = {
-  mailhog: { image: 'mailhog/mailhog', smtpPort: 1025, webPort: 8025, readyPath: '/api/v2/messages' },
-  maildev: { image: 'maildev/maildev', smtpPort: 1025, webPort: 1080, readyPath: '/' },
-};
+/** Where each catcher's container answers once it is ready: MailHog's API, MailDev's web page. */
+const READY_PATHS: Record<MailBackend, string> = { mailhog: MAILHOG.messagesPath, maildev: '/' };
 
 /** How long a started container may take to say it is ready. */
 const READY_TIMEOUT_MS = 30_000;
@@ -137,7 +132,7 @@ export async function startDockerServices(images = dockerImages()): Promise<Star
     step = `start ${images.mail}`;
     let mail = (await loopbackContainer(images.mail, runLabel))
       .withExposedPorts(catcher.smtpPort, catcher.webPort)
-      .withWaitStrategy(Wait.forHttp(catcher.readyPath, catcher.webPort))
+      .withWaitStrategy(Wait.forHttp(READY_PATHS[images.mailBackend], catcher.webPort))
       .withStartupTimeout(READY_TIMEOUT_MS);
     // MailHog publishes no arm64 image; Apple Silicon runs the amd64 one emulated.
     if (images.mailBackend === 'mailhog') mail = mail.withPlatform('linux/amd64');

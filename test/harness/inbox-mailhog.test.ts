@@ -1,55 +1,132 @@
-// CI has no Docker, so MailHog never runs there. This checks the MailHog side of
-// the inbox against a stand-in for MailHog's HTTP API. Its answers are recorded
-// the way MailHog makes them: nodemailer builds each message as the mailer
-// does, and mailhogMessage() (fixtures/mailhog-answers.ts) turns it into the
-// JSON MailHog would store and serve for it.
-import { createServer, type Server } from 'node:http';
+// The MailHog side of the inbox client (src/dev/inbox.ts). Where a MailHog can
+// run here (MAILHOG_BIN, or mailhog on PATH; CI sets MAILHOG_BIN), it runs
+// against the real one, mail sent to it over SMTP. Elsewhere it runs against a
+// stand-in that answers as MailHog does: nodemailer builds each message as the
+// mailer does, and fixtures/mailhog-answers.ts turns it into the JSON MailHog
+// would store and serve for it. Either way the client reaches MailHog through
+// a proxy that records each request it makes.
+import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import nodemailer from 'nodemailer';
 import type Mail from 'nodemailer/lib/mailer';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { mailhogList, mailhogMessage, type MailhogMessage } from './fixtures/mailhog-answers.ts';
+import { findMailHog, startMailHog } from '../../src/dev/mailhog.ts';
+import { mailhogList, mailhogMessage, mailhogSearch, type MailhogMessage } from './fixtures/mailhog-answers.ts';
 import { createInbox } from './inbox.ts';
 
 const FROM = 'Workshop Shop <shop@example.test>';
 
-const stored: MailhogMessage[] = []; // oldest first, as MailHog keeps them
+/** A MailHog to test against: where its API is, how mail reaches it, how to empty and stop it. */
+interface MailHogUnderTest {
+  kind: string;
+  apiUrl: string;
+  receive(raw: string, envelope: { from: string; to: string[] }): Promise<void>;
+  empty(): Promise<void>;
+  stop(): Promise<void>;
+}
+
 const requests: string[] = [];
-let server: Server;
+let mailhog: MailHogUnderTest;
+let proxy: Server;
 let url: string;
 
 beforeAll(async () => {
-  server = createServer((req, res) => {
-    requests.push(`${req.method} ${req.url}`);
-    const { pathname, searchParams } = new URL(req.url ?? '/', 'http://mailhog');
-    if (req.method === 'GET' && pathname === '/api/v2/messages') {
-      res.setHeader('content-type', 'text/json'); // sic: MailHog's own
-      res.end(JSON.stringify(mailhogList(stored, searchParams)));
-    } else if (req.method === 'DELETE' && pathname === '/api/v1/messages') {
-      stored.length = 0;
-      res.setHeader('content-type', 'text/json');
-      res.end(); // 200 and no body
-    } else {
-      res.statusCode = 404;
-      res.end('404 page not found\n'); // Go's default
-    }
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const binary = findMailHog();
+  mailhog = binary ? await realMailHog(binary.path) : await recordedMailHog();
+  proxy = await listen(
+    createServer((req, res) => {
+      requests.push(`${req.method} ${req.url}`);
+      const upstream = request(`${mailhog.apiUrl}${req.url}`, { method: req.method, headers: req.headers }, (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      });
+      upstream.on('error', (err) => res.writeHead(502).end(err.message));
+      req.pipe(upstream);
+    }),
+  );
+  url = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+  console.log(`[inbox-mailhog] against ${mailhog.kind}`);
+}, 30_000);
+afterAll(async () => {
+  await new Promise<void>((r) => proxy.close(() => r()));
+  await mailhog.stop();
 });
-afterAll(() => new Promise<void>((r) => server.close(() => r())));
-beforeEach(() => {
-  stored.length = 0;
+beforeEach(async () => {
+  await mailhog.empty();
   requests.length = 0;
 });
 
-const transport = nodemailer.createTransport({ streamTransport: true, buffer: true });
+/** The real MailHog, as a process on free ports. */
+async function realMailHog(binary: string): Promise<MailHogUnderTest> {
+  const running = await startMailHog(binary);
+  const apiUrl = `http://127.0.0.1:${running.webPort}`;
+  const smtp = nodemailer.createTransport({ host: '127.0.0.1', port: running.smtpPort, secure: false, ignoreTLS: true, pool: true });
+  return {
+    kind: `the real MailHog (${binary})`,
+    apiUrl,
+    async receive(raw, envelope) {
+      await smtp.sendMail({ envelope, raw });
+    },
+    async empty() {
+      const res = await fetch(`${apiUrl}/api/v1/messages`, { method: 'DELETE' });
+      if (!res.ok) throw new Error(`could not empty MailHog: ${res.status}`);
+    },
+    async stop() {
+      smtp.close();
+      await running.stop();
+    },
+  };
+}
 
-/** Builds `mail` with nodemailer, and stores it as MailHog would on receiving it over SMTP. */
+/** A stand-in for MailHog's HTTP API, serving the recorded answers. */
+async function recordedMailHog(): Promise<MailHogUnderTest> {
+  const stored: MailhogMessage[] = []; // oldest first, as MailHog keeps them
+  const server = await listen(
+    createServer((req, res) => {
+      const { pathname, searchParams } = new URL(req.url ?? '/', 'http://mailhog');
+      const answer = (body: unknown) => {
+        res.setHeader('content-type', 'text/json'); // sic: MailHog's own
+        res.end(JSON.stringify(body));
+      };
+      if (req.method === 'GET' && pathname === '/api/v2/messages') {
+        answer(mailhogList(stored, searchParams));
+      } else if (req.method === 'GET' && pathname === '/api/v2/search') {
+        answer(mailhogSearch(stored, searchParams));
+      } else if (req.method === 'DELETE' && pathname === '/api/v1/messages') {
+        stored.length = 0;
+        res.setHeader('content-type', 'text/json');
+        res.end(); // 200 and no body
+      } else {
+        res.statusCode = 404;
+        res.end('404 page not found\n'); // Go's default
+      }
+    }),
+  );
+  return {
+    kind: 'recorded answers (no MailHog here: set MAILHOG_BIN to test the real one)',
+    apiUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    async receive(raw, envelope) {
+      stored.push(mailhogMessage(raw, envelope));
+    },
+    async empty() {
+      stored.length = 0;
+    },
+    stop: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
+
+async function listen(server: Server): Promise<Server> {
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return server;
+}
+
+const build = nodemailer.createTransport({ streamTransport: true, buffer: true });
+
+/** Builds `mail` with nodemailer, as the mailer does, and delivers it to MailHog; returns the raw message. */
 async function receive(mail: Mail.Options): Promise<string> {
-  const info = await transport.sendMail({ from: FROM, ...mail });
+  const info = await build.sendMail({ from: FROM, ...mail });
   const raw = (info.message as Buffer).toString();
-  stored.push(mailhogMessage(raw, { from: info.envelope.from || '', to: info.envelope.to }));
+  await mailhog.receive(raw, { from: info.envelope.from || '', to: info.envelope.to });
   return raw;
 }
 
@@ -150,10 +227,42 @@ describe('the MailHog inbox', () => {
 
     expect((await inbox.waitFor((m) => m.to.includes('second@example.com'))).subject).toBe('Reçu n°2');
     await expect(inbox.waitFor(() => false, 300)).rejects.toThrow(
-      `No email matched within 300 ms (mailhog at ${url}). The inbox held 2:\n` +
+      `No email matched within 300 ms (MailHog at ${url}). The inbox held 2:\n` +
         '  - to first@example.com: "Reçu n°1"\n' +
         '  - to second@example.com: "Reçu n°2"',
     );
+  });
+
+  it('reads a MIME-encoded subject, and the HTML and text bodies, of a birthday email', async () => {
+    const raw = await receive({
+      to: 'Zoë Faure <zoe@example.com>',
+      subject: 'Happy birthday, Zoë',
+      html: '<h1>Happy birthday, Zoë!</h1>\n<p>Here is 10% off: <b>BDAY-ZOË</b></p>',
+      text: 'Happy birthday, Zoë!\nHere is 10% off: BDAY-ZOË',
+    });
+    expect(raw).toContain('Subject: =?UTF-8?Q?Happy_birthday=2C_Zo=C3=AB?=');
+
+    const [mail] = await inboxAt().list();
+    expect(mail).toMatchObject({
+      to: ['zoe@example.com'],
+      subject: 'Happy birthday, Zoë',
+      html: '<h1>Happy birthday, Zoë!</h1>\n<p>Here is 10% off: <b>BDAY-ZOË</b></p>',
+      text: 'Happy birthday, Zoë!\nHere is 10% off: BDAY-ZOË',
+    });
+  });
+
+  it('listTo searches by recipient, and keeps only the whole address', async () => {
+    await receive({ to: 'Ann <ann@example.com>', subject: 'to Ann', text: '1' });
+    await receive({ to: 'joann@example.com', subject: 'to Joann', text: '2' });
+    await receive({ to: 'bob@example.com', bcc: 'ann@example.com', subject: 'to Bob, Ann in Bcc', text: '3' });
+    await receive({ to: 'ANN@Example.com', subject: 'to ANN', text: '4' });
+
+    const mails = await inboxAt().listTo('Ann@example.COM');
+    expect(mails.map((m) => m.subject)).toEqual(['to Ann', 'to ANN']);
+    // MailHog searched on its side: a part of an address matches there, so
+    // Joann's and the Bcc came back too, and were dropped here.
+    expect(requests).toEqual(['GET /api/v2/search?kind=to&query=ann%40example.com&limit=250']);
+    expect(await inboxAt().listTo('nobody@example.com')).toEqual([]);
   });
 
   it('clear deletes every message', async () => {

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
+import type { MailBackend } from '../../src/dev/mail-catcher-apis.ts';
 
 /** Where the services booted by the global setup can be reached. */
 export interface Services {
@@ -13,7 +14,7 @@ export interface Services {
   redisClusterNodes?: string;
   smtpUrl: string;
   mailUiUrl: string;
-  mailBackend: 'mailhog' | 'maildev';
+  mailBackend: MailBackend;
   backend: 'docker' | 'local';
 }
 
