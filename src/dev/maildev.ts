@@ -3,20 +3,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MailDev } from 'maildev';
 
-/** MailCatcher is a MailDev running in this process. */
-export interface MailCatcher {
+/** A mail catcher that this process started: where it listens, and how to stop it. */
+export interface RunningCatcher {
   smtpPort: number;
   webPort: number;
   stop(): Promise<void>;
 }
 
 /**
- * startMailCatcher runs MailDev in this process, the stand-in for MailHog when
- * there is no Docker: SMTP on smtpPort, the inbox web UI and API on webPort,
+ * startMailDev runs MailDev in this process, the stand-in for MailHog where
+ * no MailHog can run: SMTP on smtpPort, the inbox web UI and API on webPort,
  * both on 127.0.0.1. Port 0 (the default) lets the system pick one; the ports
  * it got are returned. Like MailHog it keeps mail only while it runs.
  */
-export async function startMailCatcher({ smtpPort = 0, webPort = 0 } = {}): Promise<MailCatcher> {
+export async function startMailDev({ smtpPort = 0, webPort = 0 } = {}): Promise<RunningCatcher> {
   // Its own folder for the .eml files, else they pile up in /tmp/maildev.
   const mailDirectory = await mkdtemp(join(tmpdir(), 'maildev-'));
   const maildev = new MailDev({ smtp: smtpPort, ip: '127.0.0.1', web: webPort, webIp: '127.0.0.1', mailDirectory, silent: true });

@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../../workshop/course.ts';
 import { nodeVersionProblem } from '../../workshop/cli/node-version.ts';
 import { freePort } from '../../src/dev/free-port.ts';
+import { findMailHog } from '../../src/dev/mailhog.ts';
 import { spawnScript, stopAll } from '../harness/process.ts';
 import { startRedisServer } from '../harness/redis-server.ts';
 import { services } from '../harness/services.ts';
@@ -103,9 +104,14 @@ describe('npm run exercise N, without a terminal', () => {
     const { code, output } = await cli(['exercise', '1'], env);
     expect(code, output).toBe(0);
     expect(output).toContain(`Redis        redis://127.0.0.1:${redisPort} (started with redis-server for this session)`);
-    expect(output).toContain(`Mail inbox   http://127.0.0.1:${webPort} (MailDev, started for this session; \`npm run inbox\` lists it in a terminal)`);
+    // The real MailHog where MAILHOG_BIN or PATH names one (CI sets MAILHOG_BIN), else MailDev.
+    const mailhog = findMailHog();
+    const catcher = mailhog ? `MailHog, ${mailhog.foundBy}` : 'MailDev, in-process: no MAILHOG_BIN and no mailhog on PATH';
+    expect(output).toContain(`Mail inbox   http://127.0.0.1:${webPort} (${catcher}; started for this session; \`npm run inbox\` lists it in a terminal)`);
     const { isReachable } = await import('../../src/dev/reachable.ts');
     expect(await isReachable(env.REDIS_URL), 'Redis should be stopped once the check is done').toBe(false);
+    expect(await isReachable(env.SMTP_URL), 'the mail catcher should be stopped once the check is done').toBe(false);
+    expect(await isReachable(env.MAIL_UI_URL), 'the mail catcher should be stopped once the check is done').toBe(false);
     // It starts a Redis, MailDev and Vitest of its own: more than 30 s on a busy 2-core machine.
   }, 90_000);
 });

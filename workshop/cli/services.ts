@@ -2,6 +2,7 @@ import { loadConfig, withoutPassword } from '../../src/config.ts';
 import { hostAndPort, isLocalHost, isReachable, waitUntilAnswers } from '../../src/dev/reachable.ts';
 import { producerConnection, waitForRedis } from '../../src/jobs/connection.ts';
 import { detectMailCatcher } from '../../src/dev/inbox.ts';
+import { catcherName } from '../../src/dev/mail-catcher-apis.ts';
 import { binaryOnPath } from '../../src/dev/on-path.ts';
 import type { Services } from '../../test/harness/services.ts';
 
@@ -32,7 +33,7 @@ const PING_TIMEOUT_MS = 1_000;
  * machine, it starts its own on those same ports, so the processes you run by
  * hand in other terminals find them too: a local redis-server, or where there
  * is none, Redis in Docker (docker-compose.yml, as npm start runs it); and
- * MailDev, in this process.
+ * MailHog where MAILHOG_BIN or PATH names one, else MailDev in this process.
  */
 export async function ensureServices(env: NodeJS.ProcessEnv = process.env): Promise<CourseServices> {
   const config = loadConfig(env);
@@ -65,14 +66,13 @@ export async function ensureServices(env: NodeJS.ProcessEnv = process.env): Prom
     const smtpUp = await isReachable(config.smtpUrl);
     const inboxHint = '`npm run inbox` lists it in a terminal';
     if (mailBackend && smtpUp) {
-      const name = mailBackend === 'mailhog' ? 'MailHog' : 'MailDev';
-      description.push(`Mail inbox   ${config.mailUiUrl} (${name}, already running; ${inboxHint})`);
+      description.push(`Mail inbox   ${config.mailUiUrl} (${catcherName(mailBackend)}, already running; ${inboxHint})`);
       summary.push(`inbox ${config.mailUiUrl}`);
     } else if (!smtpUp && !(await isReachable(config.mailUiUrl)) && isLocalHost(config.smtpUrl) && isLocalHost(config.mailUiUrl)) {
-      const { startMailCatcher } = await import('../../src/dev/mail-catcher.ts');
-      started.push(await startMailCatcher({ smtpPort: hostAndPort(config.smtpUrl).port, webPort: hostAndPort(config.mailUiUrl).port }));
-      mailBackend = 'maildev';
-      description.push(`Mail inbox   ${config.mailUiUrl} (MailDev, started for this session; ${inboxHint})`);
+      const mail = await startMailCatcher(config.smtpUrl, config.mailUiUrl, env);
+      started.push(mail);
+      mailBackend = mail.backend;
+      description.push(`Mail inbox   ${config.mailUiUrl} (${mail.reason}; started for this session; ${inboxHint})`);
       summary.push(`inbox ${config.mailUiUrl} (started here, stops when you quit)`);
     } else {
       throw new PreflightError(
@@ -144,6 +144,19 @@ async function startRedis(redisUrl: string, started: Stoppable[]): Promise<strin
     );
   }
   return `with ${compose.name}`;
+}
+
+/**
+ * startMailCatcher starts a catcher on the ports of SMTP_URL and MAIL_UI_URL:
+ * MailHog where MAILHOG_BIN or PATH names one, else MailDev in this process.
+ */
+async function startMailCatcher(smtpUrl: string, mailUiUrl: string, env: NodeJS.ProcessEnv) {
+  const { startMailCatcher } = await import('../../src/dev/mail-catcher.ts');
+  try {
+    return await startMailCatcher({ smtpPort: hostAndPort(smtpUrl).port, webPort: hostAndPort(mailUiUrl).port, env });
+  } catch (err) {
+    throw new PreflightError(`${(err as Error).message}\nOr start a mail catcher another way (\`npm start\` does) and run this again.`);
+  }
 }
 
 /** pingRedis returns 'ok', 'refused' when nothing listens, or the reason Redis gave (a wrong password, say). */

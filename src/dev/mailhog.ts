@@ -1,0 +1,127 @@
+import { spawn } from 'node:child_process';
+import { accessSync, constants, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { freePort } from './free-port.ts';
+import { MAILHOG } from './mail-catcher-apis.ts';
+import type { RunningCatcher } from './maildev.ts';
+import { binaryOnPath } from './on-path.ts';
+import { answers } from './reachable.ts';
+
+/** A MailHog binary, and how it was found, in words for the banner. */
+export interface MailHogBinary {
+  path: string;
+  foundBy: string;
+}
+
+/** READY_TIMEOUT_MS: how long MailHog has to answer on both ports. It needs a few milliseconds. */
+const READY_TIMEOUT_MS = 10_000;
+/** PORT_TRIES: how often a start on ports we picked is tried again when another process took one first. */
+const PORT_TRIES = 3;
+
+/**
+ * findMailHog finds the MailHog binary: MAILHOG_BIN when it is set, else
+ * `mailhog` on PATH, where Homebrew installs it. A MAILHOG_BIN that names no
+ * executable file is an error, not a reason to look elsewhere: it was set on
+ * purpose.
+ */
+export function findMailHog(env: NodeJS.ProcessEnv = process.env): MailHogBinary | undefined {
+  const named = env.MAILHOG_BIN;
+  if (named) {
+    if (!isExecutableFile(named)) {
+      throw new Error(`MAILHOG_BIN=${named} is not an executable file. Point it at a MailHog binary, or unset it.`);
+    }
+    return { path: resolve(named), foundBy: `MAILHOG_BIN=${named}` };
+  }
+  const onPath = binaryOnPath('mailhog', env.PATH);
+  return onPath ? { path: onPath, foundBy: `mailhog on PATH (${onPath})` } : undefined;
+}
+
+/**
+ * startMailHog runs the MailHog binary as a process: SMTP on smtpPort, the web
+ * inbox and its API on webPort, both on 127.0.0.1, mail kept in memory. Port 0
+ * (the default) picks a free port. It resolves once both ports answer, and
+ * throws with MailHog's last lines if it exits first. Should this process exit
+ * without calling stop(), MailHog is killed with it.
+ */
+export async function startMailHog(binary: string, { smtpPort = 0, webPort = 0 } = {}): Promise<RunningCatcher> {
+  const picked = smtpPort === 0 || webPort === 0;
+  for (let attempt = 1; ; attempt++) {
+    const ports = { smtp: smtpPort || (await freePort()), web: webPort || (await freePort()) };
+    try {
+      return await runMailHog(binary, ports);
+    } catch (err) {
+      // Between freePort() and MailHog's bind, another process may take the port.
+      const taken = /address already in use/i.test((err as Error).message);
+      if (!picked || !taken || attempt >= PORT_TRIES) throw err;
+    }
+  }
+}
+
+async function runMailHog(binary: string, ports: { smtp: number; web: number }): Promise<RunningCatcher> {
+  const web = `127.0.0.1:${ports.web}`;
+  const args = ['-smtp-bind-addr', `127.0.0.1:${ports.smtp}`, '-api-bind-addr', web, '-ui-bind-addr', web];
+  // Its own process group, so a Ctrl-C in the terminal reaches only the
+  // process that started it, which stops it after the apps that send mail.
+  const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+
+  // MailHog logs every SMTP conversation: keep only the tail, for errors.
+  let output = '';
+  const keep = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4_000));
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  const lastLines = () => output.trim().split('\n').slice(-4).join('\n');
+  let exited: string | undefined;
+  child.once('error', (err) => (exited = `MailHog (${binary}) could not start: ${err.message}`));
+  child.once('exit', (code, signal) => (exited ??= `MailHog (${binary}) exited (${signal ?? `exit code ${code}`}):\n${lastLines()}`));
+
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  child.once('exit', () => process.off('exit', killOnExit));
+
+  const inbox = `http://${web}${MAILHOG.messagesPath}?limit=1`;
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  while (!(await ready(inbox, `smtp://127.0.0.1:${ports.smtp}`))) {
+    if (exited) throw new Error(exited);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`MailHog (${binary}) did not answer on ${web} and SMTP port ${ports.smtp} within ${READY_TIMEOUT_MS / 1000} s:\n${lastLines()}`);
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  // Another program on the same ports would answer too; ours must still run.
+  if (exited) throw new Error(exited);
+
+  return {
+    smtpPort: ports.smtp,
+    webPort: ports.web,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const done = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      const force = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      await done;
+      clearTimeout(force);
+    },
+  };
+}
+
+/** ready: the inbox API answers with JSON, and the SMTP server greets. */
+async function ready(inboxUrl: string, smtpUrl: string): Promise<boolean> {
+  try {
+    const res = await fetch(inboxUrl, { signal: AbortSignal.timeout(1_000) });
+    if (!res.ok) return false;
+    await res.json();
+  } catch {
+    return false;
+  }
+  return answers(smtpUrl);
+}
+
+function isExecutableFile(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
