@@ -5,14 +5,19 @@
 #   redis:7-alpine          the harness's (and docker-compose.yml's) Redis image
 #                           under its usual tag, but Debian's redis-server 7.0
 #   workshop-maildev:local  MailDev on Debian's Node 18 (SMTP 1025, web 1080)
-# Usage, as root, from any directory: .ci/images/build.sh [redis] [maildev]
-# (both when no argument). Re-running rebuilds and retags; remove.sh undoes it.
+#   mailhog/mailhog:latest  the real MailHog under its usual tag, from the
+#                           static binary that MAILHOG_BIN names (SMTP 1025,
+#                           web inbox and API 8025)
+# Usage, as root, from any directory: .ci/images/build.sh [redis] [maildev] [mailhog]
+# (redis and maildev when no argument). Re-running rebuilds and retags;
+# remove.sh undoes it.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/rootfs.sh"
 
 REDIS_TAG=redis:7-alpine
 MAILDEV_TAG=workshop-maildev:local
+MAILHOG_TAG=mailhog/mailhog:latest
 # The newest MailDev whose engines allow Node 18 (3.x needs Node >= 20).
 MAILDEV_VERSION=2.2.1
 # Put on both images, so remove.sh and rebuilds can find their old layers.
@@ -111,10 +116,27 @@ EOF
   docker_build maildev "$MAILDEV_TAG"
 }
 
-declare -A tags=([redis]=$REDIS_TAG [maildev]=$MAILDEV_TAG)
+# MailHog is one static Go binary: the image holds it alone, as the published one does.
+build_mailhog() {
+  local root=$tmp/mailhog/rootfs bin=${MAILHOG_BIN-}
+  [ -n "$bin" ] || die "set MAILHOG_BIN to a MailHog binary to build $MAILHOG_TAG"
+  [ -x "$bin" ] || die "MAILHOG_BIN=$bin is not an executable file"
+  ldd "$bin" 2>&1 | grep -q 'not a dynamic executable' || die "MAILHOG_BIN=$bin is not a static binary"
+  mkdir -p "$root"
+  cp -L "$bin" "$root/mailhog"
+  cat >"$tmp/mailhog/Dockerfile" <<'EOF'
+FROM scratch
+COPY rootfs/ /
+EXPOSE 1025 8025
+ENTRYPOINT ["/mailhog"]
+EOF
+  docker_build mailhog "$MAILHOG_TAG"
+}
+
+declare -A tags=([redis]=$REDIS_TAG [maildev]=$MAILDEV_TAG [mailhog]=$MAILHOG_TAG)
 [ $# -gt 0 ] || set -- redis maildev
 for name; do
-  [ -n "${tags[$name]-}" ] || die "unknown image '$name' (expected: redis, maildev)"
+  [ -n "${tags[$name]-}" ] || die "unknown image '$name' (expected: redis, maildev, mailhog)"
 done
 docker info >/dev/null 2>&1 || die "no Docker engine answers (is dockerd running?)"
 

@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/dev/free-port.ts';
+import { catcherName } from '../../src/dev/mail-catcher-apis.ts';
+import { findMailHog } from '../../src/dev/mailhog.ts';
 import type { DockerImages } from '../harness/docker.ts';
 import { createInbox } from '../harness/inbox.ts';
 import { spawnScript, stopAll, type ChildScript } from '../harness/process.ts';
@@ -105,8 +107,11 @@ describe('npm start with a Docker engine that cannot pull the images', () => {
     }
     expect(await runningContainers(project)).toEqual([]);
 
-    // The local mail catcher is MailDev, whatever MAIL_CATCHER asked of Docker.
-    await birthdayEmailArrives(port, mailUiUrl, 'maildev');
+    // The local mail catcher is MailHog where MAILHOG_BIN or PATH names one, else MailDev,
+    // whatever MAIL_CATCHER asked of Docker.
+    const local = findMailHog() ? 'mailhog' : 'maildev';
+    expect(dev.output()).toMatch(new RegExp(`^dev +│ Mail: running at smtp://127\\.0\\.0\\.1:\\d+ \\(${catcherName(local)}, `, 'm'));
+    await birthdayEmailArrives(port, mailUiUrl, local);
     expect(await interrupt(dev)).toBe(0);
   });
 });
