@@ -44,24 +44,38 @@ async function addCluster(started: StartedServices, wanted: string | undefined):
   };
 }
 
-export async function startServices(
-  wanted: string | undefined,
-  say: (line: string) => void = console.log,
-): Promise<StartedServices> {
-  if (wanted === 'local') return startLocalServices();
+/** ServiceStarters are what startServices calls to look for Docker and start services; tests hand in stand-ins. */
+export interface ServiceStarters {
+  dockerAvailable: () => Promise<boolean>;
+  startDockerServices: () => Promise<StartedServices>;
+  startLocalServices: () => Promise<StartedServices>;
+  /** Prints the one line that says why the tests use local services although Docker answers. */
+  say: (line: string) => void;
+}
+
+const REAL_STARTERS: ServiceStarters = { dockerAvailable, startDockerServices, startLocalServices, say: console.log };
+
+/**
+ * startServices starts the services TEST_SERVICES asks for: "local" starts
+ * them locally; unset (or empty), Docker runs them when an engine answers and
+ * can, else they start locally, with one line that says why when Docker
+ * answers but cannot run them; "docker" insists, and fails when Docker cannot.
+ * Any other value, or an error that is not Docker's, is thrown.
+ */
+export async function startServices(wanted: string | undefined, starters: ServiceStarters = REAL_STARTERS): Promise<StartedServices> {
+  if (wanted === 'local') return starters.startLocalServices();
   if (wanted && wanted !== 'docker') throw new Error(`TEST_SERVICES must be "local" or "docker", not "${wanted}"`);
-  // Unset, Docker is tried and the local services stand in for it; =docker insists.
   const insist = wanted === 'docker';
-  if (!(await dockerAvailable())) {
+  if (!(await starters.dockerAvailable())) {
     if (insist) throw new Error('TEST_SERVICES=docker, but no Docker engine answers');
-    return startLocalServices();
+    return starters.startLocalServices();
   }
   try {
-    return await startDockerServices();
+    return await starters.startDockerServices();
   } catch (err) {
     if (!(err instanceof DockerServicesError)) throw err;
     if (insist) throw new Error(`TEST_SERVICES=docker, but Docker answers and ${err.reason}. ${err.fix}`);
-    say(`[harness] Docker answers, but ${err.reason}, so the tests use local services. ${err.fix}`);
-    return startLocalServices();
+    starters.say(`[harness] Docker answers, but ${err.reason}, so the tests use local services. ${err.fix}`);
+    return starters.startLocalServices();
   }
 }
