@@ -27,7 +27,7 @@ export async function startMailCatcher({ smtpPort = 0, webPort = 0, env = proces
     return { ...started, backend: 'mailhog', reason: `MailHog, ${mailhog.foundBy}` };
   } catch (err) {
     if (env.MAILHOG_BIN) throw err;
-    const why = (err as Error).message.split('\n', 1)[0];
+    const why = (err as Error).message.replace(/\s*\n\s*/g, ' ').slice(0, 300);
     const maildev = await startMailDev({ smtpPort, webPort });
     return { ...maildev, backend: 'maildev', reason: `MailDev, in-process: ${catcherName('mailhog')} on PATH did not start (${why})` };
   }
