@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { freePort } from './free-port.ts';
@@ -6,6 +5,7 @@ import { MAILHOG } from './mail-catcher-apis.ts';
 import type { RunningCatcher } from './maildev.ts';
 import { binaryOnPath } from './on-path.ts';
 import { answers } from './reachable.ts';
+import { spawnTethered } from './tethered.ts';
 
 /** A MailHog binary, and how it was found, in words for the banner. */
 export interface MailHogBinary {
@@ -41,7 +41,7 @@ export function findMailHog(env: NodeJS.ProcessEnv = process.env): MailHogBinary
  * inbox and its API on webPort, both on 127.0.0.1, mail kept in memory. Port 0
  * (the default) picks a free port. It resolves once both ports answer, and
  * throws with MailHog's last lines if it exits first. Should this process exit
- * without calling stop(), MailHog is killed with it.
+ * without calling stop(), or die, MailHog is stopped with it.
  */
 export async function startMailHog(binary: string, { smtpPort = 0, webPort = 0 } = {}): Promise<RunningCatcher> {
   const picked = smtpPort === 0 || webPort === 0;
@@ -62,7 +62,8 @@ async function runMailHog(binary: string, ports: { smtp: number; web: number }):
   const args = ['-smtp-bind-addr', `127.0.0.1:${ports.smtp}`, '-api-bind-addr', web, '-ui-bind-addr', web];
   // Its own process group, so a Ctrl-C in the terminal reaches only the
   // process that started it, which stops it after the apps that send mail.
-  const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  // Tethered, so that it stops too if that process is killed outright.
+  const child = spawnTethered(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
 
   // MailHog logs every SMTP conversation: keep only the tail, for errors.
   let output = '';
