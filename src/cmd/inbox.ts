@@ -4,6 +4,7 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.ts';
 import { createInbox, detectMailCatcher, type Mail } from '../dev/inbox.ts';
+import { catcherName } from '../dev/mail-catcher-apis.ts';
 
 const USAGE = `usage: npm run inbox [-- --limit N] [-- --to ADDRESS]
   --limit N     how many of the latest emails to show (default 10, at most 200)
@@ -43,16 +44,16 @@ if (!backend) {
   );
 }
 
-let mails: Mail[];
+let wanted: Mail[];
 try {
-  mails = await createInbox({ mailUiUrl, mailBackend: backend }).list();
+  const inbox = createInbox({ mailUiUrl, mailBackend: backend });
+  wanted = options.to ? await inbox.listTo(options.to) : await inbox.list();
 } catch (err) {
   fail(`Could not read the inbox at ${mailUiUrl}: ${(err as Error).message}`);
 }
 
-const wanted = options.to ? mails.filter((m) => m.to.some((address) => address.toLowerCase() === options.to)) : mails;
 const shown = wanted.slice(-options.limit);
-const name = backend === 'mailhog' ? 'MailHog' : 'MailDev';
+const name = catcherName(backend);
 const whose = options.to ? ` to ${options.to}` : '';
 const head = `Inbox at ${mailUiUrl} (${name}): ${wanted.length} email${wanted.length === 1 ? '' : 's'}${whose}`;
 process.stdout.write(`${clean(head)}${shown.length < wanted.length ? `, the latest ${shown.length} below` : ''}${shown.length > 1 ? ', newest last' : ''}.\n`);
