@@ -121,7 +121,8 @@ build_mailhog() {
   local root=$tmp/mailhog/rootfs bin=${MAILHOG_BIN-}
   [ -n "$bin" ] || die "set MAILHOG_BIN to a MailHog binary to build $MAILHOG_TAG"
   [ -x "$bin" ] || die "MAILHOG_BIN=$bin is not an executable file"
-  ldd "$bin" 2>&1 | grep -q 'not a dynamic executable' || die "MAILHOG_BIN=$bin is not a static binary"
+  # ldd fails on a static binary, and lists libraries for any other.
+  ! ldd "$bin" >/dev/null 2>&1 || die "MAILHOG_BIN=$bin is not a static binary"
   mkdir -p "$root"
   cp -L "$bin" "$root/mailhog"
   cat >"$tmp/mailhog/Dockerfile" <<'EOF'

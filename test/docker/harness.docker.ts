@@ -75,10 +75,13 @@ describe('the test harness with its images', () => {
 
 /** The host bindings of running containers of these images, e.g. `127.0.0.1:49153->6379/tcp`. */
 async function publishedPorts(imageNames: string[]): Promise<string[]> {
+  // docker ps names an image as it was asked for, with or without ":latest".
+  const bare = (image: string) => image.replace(/:latest$/, '');
+  const wanted = new Set(imageNames.map(bare));
   const rows = await docker('ps', '--format', '{{.Image}}\t{{.Ports}}');
   return rows
     .split('\n')
     .map((row) => row.split('\t'))
-    .filter(([image]) => imageNames.includes(image!))
+    .filter(([image]) => wanted.has(bare(image!)))
     .flatMap(([, ports]) => (ports ? ports.split(', ') : []));
 }
