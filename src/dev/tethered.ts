@@ -41,7 +41,7 @@ export const spawnTethered = ((command: string, argsOrOptions?: readonly string[
   // `read` fails on end-of-file without a line: this process is gone. The
   // watcher's stdio go to /dev/null, so it holds none of the binary's pipes open.
   const watcher = `{ read -r line <&${fd} || kill -TERM $$; } </dev/null >/dev/null 2>&1 &`;
-  const child = spawn('sh', ['-c', `${watcher} exec "$@" ${fd}<&-`, 'sh', command, ...args], {
+  const child = spawn('/bin/sh', ['-c', `${watcher} exec "$@" ${fd}<&-`, 'sh', command, ...args], {
     ...options,
     stdio: [...stdio, 'pipe'],
   });
@@ -70,7 +70,7 @@ function stdioArray(stdio: StdioOptions | undefined): Exclude<StdioOptions, stri
 
 /** canRun tells whether `sh` would find the command: on PATH or, for a path, from the child's cwd. */
 function canRun(command: string, options: SpawnOptions): boolean {
-  if (!command.includes('/')) return binaryOnPath(command) !== undefined;
+  if (!command.includes('/')) return binaryOnPath(command, (options.env ?? process.env).PATH) !== undefined;
   const cwd = typeof options.cwd === 'object' ? fileURLToPath(options.cwd) : (options.cwd ?? '');
   try {
     accessSync(resolve(cwd, command), constants.X_OK);
