@@ -67,13 +67,13 @@ export async function ensureServices(env: NodeJS.ProcessEnv = process.env): Prom
     const inboxHint = '`npm run inbox` lists it in a terminal';
     if (mailBackend && smtpUp) {
       description.push(`Mail inbox   ${config.mailUiUrl} (${catcherName(mailBackend)}, already running; ${inboxHint})`);
-      summary.push(`inbox ${config.mailUiUrl}`);
+      summary.push(`inbox ${config.mailUiUrl} (${catcherName(mailBackend)})`);
     } else if (!smtpUp && !(await isReachable(config.mailUiUrl)) && isLocalHost(config.smtpUrl) && isLocalHost(config.mailUiUrl)) {
       const mail = await startMailCatcher(config.smtpUrl, config.mailUiUrl, env);
       started.push(mail);
       mailBackend = mail.backend;
       description.push(`Mail inbox   ${config.mailUiUrl} (${mail.reason}; started for this session; ${inboxHint})`);
-      summary.push(`inbox ${config.mailUiUrl} (started here, stops when you quit)`);
+      summary.push(`inbox ${config.mailUiUrl} (${catcherName(mail.backend)}, started here, stops when you quit)`);
     } else {
       throw new PreflightError(
         [
