@@ -6,16 +6,20 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { freePort } from '../src/dev/free-port.ts';
-import { hostAndPort } from '../src/dev/reachable.ts';
+import { hostAndPort, isReachable } from '../src/dev/reachable.ts';
 import { spawnScript, stopAll, type ChildScript } from './harness/process.ts';
 import { services, uniquePrefix } from './harness/services.ts';
 import { BANNER_END, interrupt } from './support/npm-start.ts';
+import { descendantsOf, isRunning } from './support/processes.ts';
+import { waitUntil } from './support/wait.ts';
 
 // npm start (src/cmd/dev.ts) as a developer runs it, against the test run's Redis
 // and mail catcher: dev.ts finds them answering and starts none of its own.
 const PATH = '/admin/system/jobs';
 const basic = (password: string) => ({ authorization: `Basic ${Buffer.from(`admin:${password}`).toString('base64')}` });
 const started: ChildScript[] = [];
+/** How soon what npm start started must be gone once it is SIGKILLed. */
+const GONE_WITHIN_MS = 3_000;
 
 async function startDev(adminPassword: string, env: Record<string, string> = {}) {
   const port = await freePort();
@@ -39,6 +43,31 @@ async function startDev(adminPassword: string, env: Record<string, string> = {})
   return { dev, port, banner, page: `http://127.0.0.1:${port}${PATH}` };
 }
 
+/**
+ * npm start where nothing answers at REDIS_URL, SMTP_URL and MAIL_UI_URL (free
+ * ports), so that it starts a Redis and a mail catcher of its own. No Docker,
+ * even where an engine runs: this is the local path.
+ */
+async function startDevOnItsOwn(adminPassword: string) {
+  const [redis, smtp, mailUi] = [await freePort(), await freePort(), await freePort()];
+  const run = await startDev(adminPassword, {
+    REDIS_URL: `redis://127.0.0.1:${redis}`,
+    REDIS_DATA_DIR: mkdtempSync(join(tmpdir(), 'jobs-dev-redis-')),
+    SMTP_URL: `smtp://127.0.0.1:${smtp}`,
+    MAIL_UI_URL: `http://127.0.0.1:${mailUi}`,
+    DOCKER_HOST: 'unix:///nonexistent/docker.sock',
+  });
+  return { ...run, ports: { api: run.port, redis, smtp, mailUi } };
+}
+
+function killQuietly(pid: number) {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // gone meanwhile
+  }
+}
+
 afterAll(async () => {
   // dev.ts runs the API, worker and scheduler in process groups of their own, so
   // SIGKILLing it (stopAll) would leave them running: Ctrl-C first, to stop them too.
@@ -48,8 +77,10 @@ afterAll(async () => {
 
 describe('npm start with no ADMIN_PASSWORD', () => {
   let run: Awaited<ReturnType<typeof startDev>>;
+  // A second run, on services of its own: SIGKILLed below.
+  let onItsOwn: Awaited<ReturnType<typeof startDevOnItsOwn>>;
   beforeAll(async () => {
-    run = await startDev('');
+    [run, onItsOwn] = await Promise.all([startDev(''), startDevOnItsOwn('')]);
   });
 
   it('makes one up, prints it with the admin page, and the API takes it', async () => {
@@ -71,6 +102,32 @@ describe('npm start with no ADMIN_PASSWORD', () => {
     expect(await interrupt(run.dev)).toBe(0);
     expect(run.dev.output()).toMatch(/^dev +│ stopping…$/m);
     await expect(fetch(run.page)).rejects.toThrow();
+  });
+
+  it('SIGKILLed, leaves nothing running: its processes stop, and their ports close', async () => {
+    const { dev, ports } = onItsOwn;
+    const urls = [
+      `http://127.0.0.1:${ports.api}`,
+      `redis://127.0.0.1:${ports.redis}`,
+      `smtp://127.0.0.1:${ports.smtp}`,
+      `http://127.0.0.1:${ports.mailUi}`,
+    ];
+    for (const url of urls) expect(await isReachable(url), url).toBe(true);
+    const processes = descendantsOf(dev.pid);
+    const commands = processes.map((p) => p.command).join('\n');
+    for (const name of ['src/cmd/api.ts', 'src/cmd/worker.ts', 'src/cmd/scheduler.ts', 'redis-server']) expect(commands).toContain(name);
+
+    dev.kill('SIGKILL');
+    await waitUntil(
+      'every process that npm start started to be gone',
+      () => processes.every((p) => !isRunning(p.pid)),
+      GONE_WITHIN_MS,
+    ).catch((err: Error) => {
+      const left = processes.filter((p) => isRunning(p.pid));
+      for (const p of left) killQuietly(p.pid); // not to hold ports after this test
+      throw new Error(`${err.message}; still running:\n${left.map((p) => `${p.pid} ${p.command}`).join('\n')}`);
+    });
+    for (const url of urls) expect(await isReachable(url), url).toBe(false);
   });
 });
 

@@ -9,7 +9,9 @@
  *    run in production, and labels each log line with its process. Without an
  *    ADMIN_PASSWORD it makes one up for the session, so the jobs admin page
  *    opens on the first try, and prints it with the page's address.
- * 3. On Ctrl-C stops the three, then everything that step 1 started.
+ * 3. On Ctrl-C stops the three, then everything that step 1 started. Killed
+ *    outright (SIGKILL), it leaves nothing running either: the three and the
+ *    binaries it started notice that it is gone and stop.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -150,13 +152,15 @@ function run(name: Name, file: string) {
       LOG_PRETTY: 'true', // piped output would otherwise be JSON
       ...(generatedAdminPassword && { ADMIN_PASSWORD: generatedAdminPassword }),
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    // The IPC channel closes when this process dies, even SIGKILLed: the
+    // child then stops itself (src/cmd/stop-with-parent.ts).
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     // Its own process group, so Ctrl-C reaches only this process, which then
     // stops the apps before the services they use.
     detached: true,
   });
-  createInterface({ input: child.stdout }).on('line', (line) => console.log(label(name), line));
-  createInterface({ input: child.stderr }).on('line', (line) => console.error(label(name), line));
+  createInterface({ input: child.stdout! }).on('line', (line) => console.log(label(name), line));
+  createInterface({ input: child.stderr! }).on('line', (line) => console.error(label(name), line));
   child.once('exit', (code, signal) => {
     if (stopping) return;
     say(`${name} exited on its own (${signal ?? `exit code ${code}`}), stopping everything`);

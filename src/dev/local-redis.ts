@@ -1,7 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { Redis } from 'ioredis';
+import { spawnTethered } from './tethered.ts';
 
 const MISSING = [
   'npm start needs Redis and found none: no Docker engine answers and there is no `redis-server` on PATH.',
@@ -28,7 +28,8 @@ export interface LocalRedis {
  * must log in with it (requirepass). `args` are more redis-server options,
  * after these (a later option wins), such as a cluster node's. It resolves
  * once Redis answers PING; stop() shuts it down cleanly. Should this process
- * exit without calling stop(), Redis is killed with it.
+ * exit without calling stop(), Redis is killed with it; should it die
+ * (SIGKILL), Redis gets SIGTERM (see spawnTethered).
  */
 export async function startLocalRedis(
   port: number,
@@ -47,7 +48,7 @@ export async function startLocalRedis(
   args.push(...(opts.args ?? []));
   // Its own process group, so a Ctrl-C in the terminal reaches only npm start,
   // which stops Redis last, after the worker has drained its jobs.
-  const child = spawn('redis-server', args, { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+  const child = spawnTethered('redis-server', args, { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
   child.stdin.on('error', () => {}); // a binary that is missing or exits at once closes it early
   child.stdin.end(opts.password ? `requirepass ${configString(opts.password)}\n` : '');
 
