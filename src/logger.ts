@@ -1,4 +1,5 @@
 import { pino, type Logger } from 'pino';
+import { useColour } from './colour.ts';
 import { secretScrubber, secretsOf } from './log-secrets.ts';
 
 export type { Logger };
@@ -31,7 +32,7 @@ export function createLogger(name: string): Logger {
     // worker thread, so pretty output is scrubbed too.
     hooks: secrets.length > 0 ? { streamWrite: secretScrubber(secrets) } : {},
     transport: pretty
-      ? { target: 'pino-pretty', options: { colorize: true, singleLine: true, ignore: 'pid,hostname', translateTime: 'HH:MM:ss.l' } }
+      ? { target: 'pino-pretty', options: { colorize: useColour(process.stdout.isTTY), singleLine: true, ignore: 'pid,hostname', translateTime: 'HH:MM:ss.l' } }
       : undefined,
   });
   // A child's bindings are written on each of its lines: censor them the same way.

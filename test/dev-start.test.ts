@@ -18,6 +18,8 @@ import { waitUntil } from './support/wait.ts';
 const PATH = '/admin/system/jobs';
 const basic = (password: string) => ({ authorization: `Basic ${Buffer.from(`admin:${password}`).toString('base64')}` });
 const started: ChildScript[] = [];
+/** ESC, which starts every ANSI colour code. */
+const ESC = '\x1b';
 /** How soon what npm start started must be gone once it is SIGKILLed. */
 const GONE_WITHIN_MS = 3_000;
 
@@ -33,6 +35,10 @@ async function startDev(adminPassword: string, env: Record<string, string> = {})
     UPLOADS_DIR: mkdtempSync(join(tmpdir(), 'jobs-dev-start-uploads-')),
     NODE_ENV: 'development',
     ADMIN_PASSWORD: adminPassword,
+    // Piped, as here, npm start writes no colour unless these ask for it: unset
+    // them, in case the shell that runs the tests sets them.
+    FORCE_COLOR: '',
+    NO_COLOR: '',
     ...env,
   }, 'npm start');
   started.push(dev);
@@ -98,6 +104,11 @@ describe('npm start with no ADMIN_PASSWORD', () => {
     expect((await fetch(page, { headers: basic(password) })).status).toBe(200);
   });
 
+  it('writes no colour to a pipe', () => {
+    expect(run.dev.output()).toMatch(/^api +│ .*API listening/m); // the apps' lines are there
+    expect(run.dev.output()).not.toContain(ESC);
+  });
+
   it('stops on Ctrl-C: exits 0, and the API port no longer answers', async () => {
     expect(await interrupt(run.dev)).toBe(0);
     expect(run.dev.output()).toMatch(/^dev +│ stopping…$/m);
@@ -146,6 +157,28 @@ describe('npm start with ADMIN_PASSWORD set', () => {
     // Stopped first, so that the whole output, the shutdown's included, is checked.
     expect(await interrupt(run.dev)).toBe(0);
     expect(run.dev.output()).not.toContain(password);
+  });
+});
+
+describe('npm start with FORCE_COLOR or NO_COLOR', () => {
+  let forced: Awaited<ReturnType<typeof startDev>>;
+  let noColour: Awaited<ReturnType<typeof startDev>>;
+  beforeAll(async () => {
+    [forced, noColour] = await Promise.all([startDev('colour-pw-1', { FORCE_COLOR: '1' }), startDev('colour-pw-2', { NO_COLOR: '1' })]);
+    await Promise.all([interrupt(forced.dev), interrupt(noColour.dev)]);
+  });
+
+  it('with FORCE_COLOR=1, colours its labels and the apps\' log lines, even on a pipe', () => {
+    const output = forced.dev.output();
+    expect(output).toMatch(/^\x1b\[\d+mdev +│\x1b\[0m /m);
+    const listening = /^\x1b\[\d+mapi +│\x1b\[0m (.*API listening.*)$/m.exec(output);
+    expect(listening, output).not.toBeNull();
+    expect(listening![1]).toContain(ESC); // pino-pretty's part of the line
+  });
+
+  it('with NO_COLOR=1, writes no colour', () => {
+    expect(noColour.dev.output()).toMatch(/^api +│ .*API listening/m);
+    expect(noColour.dev.output()).not.toContain(ESC);
   });
 });
 

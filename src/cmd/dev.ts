@@ -18,6 +18,7 @@ import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { useColour } from '../colour.ts';
 import { loadConfig, withoutPassword } from '../config.ts';
 import { ADMIN_JOBS_PATH } from '../api/routes/admin.ts';
 import { SHUTDOWN_TIMEOUT_MS } from '../jobs/defaults.ts';
@@ -32,6 +33,8 @@ type Service = { stop(): Promise<void> };
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const APPS = { api: 'src/cmd/api.ts', worker: 'src/cmd/worker.ts', scheduler: 'src/cmd/scheduler.ts' } as const;
 const COLOURS: Record<Name, number> = { dev: 90, api: 36, worker: 35, scheduler: 33 };
+// Decided once, for the labels and the apps' logs alike: the apps write to our pipes.
+const colour = useColour(process.stdout.isTTY);
 
 const config = loadConfig();
 const portOf = (url: string) => hostAndPort(url).port;
@@ -145,13 +148,18 @@ async function findDockerCompose(): Promise<Compose | string> {
 
 /** Runs one of the app's processes with its output labelled. */
 function run(name: Name, file: string) {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    LOG_PRETTY: 'true', // piped output would otherwise be JSON
+    ...(generatedAdminPassword && { ADMIN_PASSWORD: generatedAdminPassword }),
+    // The apps write to our pipes: they colour when we do. Said in both variables,
+    // for every reader to agree (colorette reads NO_COLOR's mere presence as "off").
+    ...(colour ? { FORCE_COLOR: '1' } : { FORCE_COLOR: '0', NO_COLOR: '1' }),
+  };
+  if (colour) delete env.NO_COLOR;
   const child = spawn(process.execPath, ['--import', 'tsx', file], {
     cwd: ROOT,
-    env: {
-      ...process.env,
-      LOG_PRETTY: 'true', // piped output would otherwise be JSON
-      ...(generatedAdminPassword && { ADMIN_PASSWORD: generatedAdminPassword }),
-    },
+    env,
     // The IPC channel closes when this process dies, even SIGKILLed: the
     // child then stops itself (src/cmd/stop-with-parent.ts).
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
@@ -193,7 +201,7 @@ function say(message: string) {
 
 function label(name: Name): string {
   const text = `${name.padEnd(9)}│`;
-  return process.stdout.isTTY && !process.env.NO_COLOR ? `\x1b[${COLOURS[name]}m${text}\x1b[0m` : text;
+  return colour ? `\x1b[${COLOURS[name]}m${text}\x1b[0m` : text;
 }
 
 /** loginOf reads the user (other than Redis's "default") and the password out of a URL. */
