@@ -66,6 +66,13 @@ async function startDevOnItsOwn(adminPassword: string) {
   return { ...run, ports: { api: run.port, redis, smtp, mailUi } };
 }
 
+/** The password that the banner says npm start made up, if it says so. */
+function madeUpPassword(banner: string[]): string | undefined {
+  return banner
+    .map((line) => line.match(/^ {14}log in as admin \/ (\S+) \(made up for this session; set ADMIN_PASSWORD to choose one\)$/))
+    .find(Boolean)?.[1];
+}
+
 function killQuietly(pid: number) {
   try {
     process.kill(pid, 'SIGKILL');
@@ -92,16 +99,20 @@ describe('npm start with no ADMIN_PASSWORD', () => {
   it('makes one up, prints it with the admin page, and the API takes it', async () => {
     const { port, banner, page } = run;
     expect(banner).toContain(`  Jobs admin  http://localhost:${port}${PATH}`);
-    const login = banner
-      .map((line) => line.match(/^ {14}log in as admin \/ (\S+) \(made up for this session; set ADMIN_PASSWORD to choose one\)$/))
-      .find(Boolean);
-    expect(login, banner.join('\n')).toBeDefined();
-    const password = login![1]!;
-    expect(password.length).toBeGreaterThanOrEqual(16);
+    const password = madeUpPassword(banner);
+    expect(password, banner.join('\n')).toBeDefined();
+    expect(password!.length).toBeGreaterThanOrEqual(16);
 
     expect((await fetch(page)).status).toBe(401);
     expect((await fetch(page, { headers: basic('wrong') })).status).toBe(401);
-    expect((await fetch(page, { headers: basic(password) })).status).toBe(200);
+    expect((await fetch(page, { headers: basic(password!) })).status).toBe(200);
+  });
+
+  it('makes up a new one each run', () => {
+    const [first, second] = [madeUpPassword(run.banner), madeUpPassword(onItsOwn.banner)];
+    expect(first).toBeDefined();
+    expect(second).toBeDefined();
+    expect(second).not.toBe(first);
   });
 
   it('writes no colour to a pipe', () => {

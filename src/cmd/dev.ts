@@ -14,7 +14,6 @@
  *    binaries it started notice that it is gone and stop.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +22,7 @@ import { loadConfig, withoutPassword } from '../config.ts';
 import { ADMIN_JOBS_PATH } from '../api/routes/admin.ts';
 import { SHUTDOWN_TIMEOUT_MS } from '../jobs/defaults.ts';
 import { dockerAnswers, findCompose, type Compose } from '../dev/docker.ts';
+import { makeUpAdminPassword } from '../dev/admin-password.ts';
 import { startLocalRedis } from '../dev/local-redis.ts';
 import { startMailCatcher } from '../dev/mail-catcher.ts';
 import { hostAndPort, isLocalHost, isReachable, waitUntilAnswers, waitUntilReachable } from '../dev/reachable.ts';
@@ -50,7 +50,7 @@ const composeEnv = {
 // A password made up for this session when none is set, printed below with the page.
 // Not in production, where the API refuses to start without a chosen one.
 const generatedAdminPassword =
-  config.admin.password || config.env === 'production' ? undefined : randomBytes(12).toString('base64url');
+  config.admin.password || config.env === 'production' ? undefined : makeUpAdminPassword();
 // MAIL_CATCHER=maildev runs docker-compose.yml's MailDev service instead of MailHog.
 const mailService = process.env.MAIL_CATCHER || 'mailhog';
 const started: Service[] = []; // what step 1 started, stopped on the way out
