@@ -7,9 +7,7 @@ import { RedisErrorLog } from '../jobs/redis-errors.ts';
 import { createLogger } from '../logger.ts';
 import { startTelemetry } from '../telemetry.ts';
 import { onShutdown } from './shutdown.ts';
-import { stopWithParent } from './stop-with-parent.ts';
 
-stopWithParent(); // under npm start, stop when it is gone
 const config = loadConfig();
 const log = createLogger('api');
 await startTelemetry('api', log); // off unless OTEL_* variables ask for traces

@@ -9,7 +9,6 @@ import { RedisErrorLog } from '../jobs/redis-errors.ts';
 import { createLogger } from '../logger.ts';
 import { startTelemetry } from '../telemetry.ts';
 import { onShutdown } from './shutdown.ts';
-import { stopWithParent } from './stop-with-parent.ts';
 
 /**
  * BullMQ keeps schedules in Redis, so registering once is enough. Doing it again
@@ -18,7 +17,6 @@ import { stopWithParent } from './stop-with-parent.ts';
  */
 const REREGISTER_EVERY_MS = 60_000;
 
-stopWithParent(); // under npm start, stop when it is gone
 const config = loadConfig();
 const log = createLogger('scheduler');
 await startTelemetry('scheduler', log); // off unless OTEL_* variables ask for traces

@@ -5,7 +5,8 @@
  * however it dies, SIGKILL included; that is taken as a SIGTERM, sent to this
  * process, so it stops as SIGTERM stops it: cleanly once onShutdown listens,
  * at once before. Started without a channel (`npm run worker`), it does
- * nothing. Call it first thing, before any await.
+ * nothing. Call it first thing, before any await: npm start loads
+ * stop-with-parent-preload.ts into each app for that.
  */
 export function stopWithParent(): void {
   if (!process.send) return; // no IPC channel

@@ -15,9 +15,7 @@ import { createSmtpMailer } from '../mail/mailer.ts';
 import { Uploads } from '../storage/uploads.ts';
 import { startTelemetry } from '../telemetry.ts';
 import { onShutdown } from './shutdown.ts';
-import { stopWithParent } from './stop-with-parent.ts';
 
-stopWithParent(); // under npm start, stop when it is gone
 const config = loadConfig();
 const log = createLogger('worker');
 await startTelemetry('worker', log); // off unless OTEL_* variables ask for traces
