@@ -24,6 +24,8 @@ import { SHUTDOWN_TIMEOUT_MS } from '../jobs/defaults.ts';
 import { dockerAnswers, findCompose, type Compose } from '../dev/docker.ts';
 import { makeUpAdminPassword } from '../dev/admin-password.ts';
 import { startLocalRedis } from '../dev/local-redis.ts';
+import { detectMailCatcher, findMailDevApi } from '../dev/inbox.ts';
+import { MAILDEV, MAILHOG } from '../dev/mail-catcher-apis.ts';
 import { startMailCatcher } from '../dev/mail-catcher.ts';
 import { hostAndPort, isLocalHost, isReachable, waitUntilAnswers, waitUntilReachable } from '../dev/reachable.ts';
 
@@ -32,6 +34,8 @@ type Service = { stop(): Promise<void> };
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const APPS = { api: 'src/cmd/api.ts', worker: 'src/cmd/worker.ts', scheduler: 'src/cmd/scheduler.ts' } as const;
+// Loaded into each app before its own code, so it stops when this process is gone.
+const STOP_WITH_PARENT = './src/cmd/stop-with-parent-preload.ts';
 const COLOURS: Record<Name, number> = { dev: 90, api: 36, worker: 35, scheduler: 33 };
 // Decided once, for the labels and the apps' logs alike: the apps write to our pipes.
 const colour = useColour(process.stdout.isTTY);
@@ -82,15 +86,15 @@ try {
 // 2. The app's three processes (unless a Ctrl-C came during step 1)
 if (!stopping) {
   for (const [name, file] of Object.entries(APPS) as [Name, string][]) run(name, file);
-  waitUntilReachable(`http://localhost:${config.port}`, 60_000).then(
-    () => say([
+  Promise.all([waitUntilReachable(`http://localhost:${config.port}`, 60_000), inboxApi(config.mailUiUrl)]).then(
+    ([, inbox]) => say([
       '',
       `  App         http://localhost:${config.port}/healthz`,
       `  Jobs admin  http://localhost:${config.port}${ADMIN_JOBS_PATH}`,
       generatedAdminPassword
         ? `              log in as ${config.admin.user} / ${generatedAdminPassword} (made up for this session; set ADMIN_PASSWORD to choose one)`
         : `              log in as ${config.admin.user} with your ADMIN_PASSWORD`,
-      `  Mail inbox  ${config.mailUiUrl}`,
+      `  Mail inbox  ${config.mailUiUrl}${inbox}`,
       `  Try it      curl -X POST localhost:${config.port}/api/dev/send-birthday/1`,
       '  Stop        Ctrl-C',
       '',
@@ -104,7 +108,7 @@ if (!stopping) {
  * Compose if an engine runs, and locally if there is none or it cannot
  * start the service (say, its image is missing and cannot be pulled).
  */
-async function ensure(name: string, urls: string[], composeService: string, startLocally: () => Promise<Service>) {
+async function ensure(name: string, urls: string[], composeService: string, startLocally: () => Promise<Service & { reason?: string }>) {
   const [url] = urls as [string, ...string[]];
   const shown = withoutPassword(url);
   if (await isReachable(url)) return say(`${name}: using the one already running at ${shown}`);
@@ -136,8 +140,17 @@ async function ensure(name: string, urls: string[], composeService: string, star
       );
     }
   }
-  started.push(await startLocally());
-  say(`${name}: running at ${shown}`);
+  const service = await startLocally();
+  started.push(service);
+  say(`${name}: running at ${shown}${service.reason ? ` (${service.reason})` : ''}`);
+}
+
+/** Which catcher serves the inbox, and where its API lists the mail, for the banner. */
+async function inboxApi(mailUiUrl: string): Promise<string> {
+  const backend = await detectMailCatcher(mailUiUrl);
+  if (backend === 'mailhog') return ` (MailHog; its API: ${MAILHOG.messagesPath})`;
+  if (backend === 'maildev') return ` (MailDev; its API: ${(await findMailDevApi(mailUiUrl)) ?? ''}${MAILDEV.emailsPath})`;
+  return '';
 }
 
 /** The machine's Docker Compose, or why npm start cannot use Docker. */
@@ -157,7 +170,7 @@ function run(name: Name, file: string) {
     ...(colour ? { FORCE_COLOR: '1' } : { FORCE_COLOR: '0', NO_COLOR: '1' }),
   };
   if (colour) delete env.NO_COLOR;
-  const child = spawn(process.execPath, ['--import', 'tsx', file], {
+  const child = spawn(process.execPath, ['--import', 'tsx', '--import', STOP_WITH_PARENT, file], {
     cwd: ROOT,
     env,
     // The IPC channel closes when this process dies, even SIGKILLed: the
