@@ -39,7 +39,24 @@ await waitForRedis(api.redis, REDIS_STARTUP_WAIT_MS).catch(() =>
 // Jobs written while the last API process was down, or Redis was, go out now.
 api.relay.kick();
 
-const server = serve({ fetch: api.app.fetch, port: config.port }, (info) => {
+/** KEEP_ALIVE_TIMEOUT_MS: how long an idle keep-alive connection stays open (Node's default, said aloud). */
+const KEEP_ALIVE_TIMEOUT_MS = 5_000;
+/**
+ * CONNECTIONS_CHECK_INTERVAL_MS: how often Node looks for connections past their
+ * headers or request timeout. Its default, 30 s, would let a 10 s limit run to 40 s.
+ */
+const CONNECTIONS_CHECK_INTERVAL_MS = 1_000;
+
+// Slow or unfinished requests get a 408 and their connection closed, instead of
+// holding it for Node's defaults (config.ts says why the limits are what they are).
+const serverOptions = {
+  headersTimeout: config.http.headersTimeoutMs,
+  requestTimeout: config.http.requestTimeoutMs,
+  keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+  connectionsCheckingInterval: Math.min(CONNECTIONS_CHECK_INTERVAL_MS, config.http.headersTimeoutMs),
+};
+
+const server = serve({ fetch: api.app.fetch, port: config.port, serverOptions }, (info) => {
   log.info(`API listening on http://localhost:${info.port}`);
 });
 
