@@ -17,10 +17,25 @@ import { onShutdown } from './shutdown.ts';
  */
 const REREGISTER_EVERY_MS = 60_000;
 
+/** How long a stop waits for the Redis connections to close; with Redis down they may never. */
+const CLOSE_TIMEOUT_MS = 2_000;
+
 const config = loadConfig();
 const log = createLogger('scheduler');
+
+// Handle Ctrl-C / SIGTERM before anything waits for Redis: registering waits as
+// long as Redis is down, and a stop must not find the default handler meanwhile.
+let stopping = false;
+let client: JobsClient | undefined;
+let timer: NodeJS.Timeout | undefined;
+onShutdown(log, async () => {
+  stopping = true;
+  clearInterval(timer);
+  if (client) await closeWithin(client, CLOSE_TIMEOUT_MS);
+});
+
 await startTelemetry('scheduler', log); // off unless OTEL_* variables ask for traces
-const client = new JobsClient(redisConnection(config), { prefix: config.queuePrefix });
+client = new JobsClient(redisConnection(config), { prefix: config.queuePrefix });
 const scheduler = new Scheduler(client);
 
 // While Redis is down, registering waits for it without a word. The log says why, once.
@@ -36,14 +51,22 @@ async function register(): Promise<void> {
     const entries = await scheduler.list();
     log.info({ schedules: entries.map((e) => `${e.task} "${e.pattern}" next ${e.next?.toISOString()}`) }, 'cron schedules registered');
   } catch (err) {
+    if (stopping) return; // the connections were closed under it
     log.error({ err }, 'could not register the cron schedules; will try again');
   }
 }
 
 await register();
-const timer = setInterval(register, REREGISTER_EVERY_MS);
+if (!stopping) timer = setInterval(register, REREGISTER_EVERY_MS);
 
-onShutdown(log, async () => {
-  clearInterval(timer);
-  await client.close();
-});
+/** closeWithin closes the client, or gives up after timeoutMs and lets the exit drop the connections. */
+async function closeWithin(jobs: JobsClient, timeoutMs: number): Promise<void> {
+  let giveUp: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<void>((resolve) => {
+    giveUp = setTimeout(() => {
+      log.warn(`the Redis connections did not close within ${timeoutMs} ms: exiting without them`);
+      resolve();
+    }, timeoutMs);
+  });
+  await Promise.race([jobs.close(), timedOut]).finally(() => clearTimeout(giveUp));
+}
