@@ -291,6 +291,11 @@ export class JobServer {
     const chainSameQueue = () => (chained = !this.#stopping && this.#held.length === 0 && firstWithWork() === fetcher.name);
     try {
       const next = await fetcher.processJob(job, token, chainSameQueue);
+      if (next && this.#stopping) {
+        // Chained before shutdown began, handed back after: not ours to start.
+        await this.#giveBack({ job: next, token, fetcher });
+        return undefined;
+      }
       if (next) return { job: next, token, fetcher };
       // BullMQ looked for this queue's next job, and found none.
       if (chained) this.#foundEmpty(fetcher.name as QueueName);
