@@ -84,6 +84,8 @@ export class JobServer {
   readonly #empty = new Set<QueueName>();
   /** Queues with a blocking fetch in flight. */
   readonly #watching = new Set<QueueName>();
+  /** The one log of Redis errors: the queues' connections and the fetches report there, rate-limited. */
+  readonly #redisErrors: RedisErrorLog;
   /** Fires when a slot frees, a blocking fetch returns, or shutdown begins. */
   readonly #changed = new Signal();
 
@@ -103,6 +105,7 @@ export class JobServer {
     const policy = opts.retry ?? DEFAULT_RETRY_POLICY;
     // Every queue has its own connections; while Redis is down they all fail, so they share one log of it.
     const redisErrors = new RedisErrorLog(this.#log, { where: redisAddress(connection), label: 'queue error' });
+    this.#redisErrors = redisErrors;
 
     for (const [queue, weight] of Object.entries(this.#weights) as [QueueName, number][]) {
       if (!(weight > 0)) continue;
@@ -207,7 +210,7 @@ export class JobServer {
         if (job) return { job, token, fetcher };
         this.#foundEmpty(queue);
       } catch (err) {
-        this.#log.error({ err, queue }, 'could not fetch a job; trying again shortly');
+        this.#redisErrors.error(err, { queue, while: 'fetching a job; trying again shortly' });
         await sleep(1_000);
       }
     }
@@ -249,7 +252,7 @@ export class JobServer {
       job = await fetcher.getNextJob(token, { block: true });
     } catch (err) {
       // Closing the connection on shutdown ends the fetch with an error; that one is expected.
-      if (!this.#stopping) this.#log.error({ err, queue }, 'blocking fetch failed');
+      if (!this.#stopping) this.#redisErrors.error(err, { queue, while: 'waiting for a job' });
     }
     this.#watching.delete(queue);
     this.#empty.delete(queue);
