@@ -51,6 +51,18 @@ export const LOCK_DURATION_MS = 5_000;
 export const STALLED_INTERVAL_MS = 5_000;
 
 /**
+ * MAX_STALLED_COUNT is how many times a job may lose its worker (killed, or its
+ * lock expired) and still be put back in its queue by the stalled check. asynq's
+ * recoverer retries such a job like a failed one, so we allow as many losses as
+ * a task's default retries. BullMQ counts them apart from attempts, over the
+ * job's whole life: a lost worker uses no attempt, so a job runs at most
+ * attempts + MAX_STALLED_COUNT times. One loss more and the job fails at once,
+ * "job stalled more than allowable limit", with no retry. BullMQ's default of 1
+ * failed a job the second time its worker died, a routine deploy or two.
+ */
+export const MAX_STALLED_COUNT = DEFAULT_MAX_RETRY;
+
+/**
  * SHUTDOWN_TIMEOUT_MS is how long a worker waits for its running jobs on
  * SIGTERM. Jobs still running after that are left to the stalled check.
  */

@@ -5,6 +5,7 @@ import {
   DEFAULT_CONCURRENCY,
   DEFAULT_QUEUE_WEIGHTS,
   LOCK_DURATION_MS,
+  MAX_STALLED_COUNT,
   SHUTDOWN_TIMEOUT_MS,
   STALLED_INTERVAL_MS,
   type QueueName,
@@ -115,6 +116,7 @@ export class JobServer {
         autorun: false,
         lockDuration: opts.lockDurationMs ?? LOCK_DURATION_MS,
         stalledInterval: opts.stalledIntervalMs ?? STALLED_INTERVAL_MS,
+        maxStalledCount: MAX_STALLED_COUNT,
         settings: { backoffStrategy: (attemptsMade: number) => retryDelay(attemptsMade, policy, this.#random) },
         // Jobs completed and failed per minute, for the admin page's throughput chart.
         // BullMQ counts them in the script that records each result, so the manual
