@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { Config } from '../config.ts';
@@ -53,8 +54,10 @@ export function createApp(deps: AppDeps) {
     // An exception that carries its own response (basic auth's 401 with its
     // WWW-Authenticate header, which makes a browser ask for the login) keeps it.
     if (err instanceof HTTPException) return err.res ? err.getResponse() : errorResponse(c, err.status, err.message);
-    deps.log.error({ err, path: c.req.path }, 'request failed');
-    return errorResponse(c, 500, 'internal error');
+    // The answer tells nothing of the error; its request id finds the log line that does.
+    const requestId = randomUUID();
+    deps.log.error({ err, path: c.req.path, request_id: requestId }, 'request failed');
+    return errorResponse(c, 500, 'internal error', { request_id: requestId });
   });
   return app;
 }

@@ -5,6 +5,7 @@ import { formatIssues } from '../../jobs/tasks.ts';
 import { OrderNotFoundError, type InvoiceService } from '../../services/invoices.ts';
 import type { OrderService } from '../../services/orders.ts';
 import { errorResponse } from '../errors.ts';
+import { isUnavailable } from '../unavailable.ts';
 
 const CreateOrderBody = z.object({
   user_id: z.number().int().positive(),
@@ -18,7 +19,7 @@ const CreateOrderBody = z.object({
  * outbox. It answers 409 when the product has too few units left, and 422 for
  * an unknown user or product. POST /api/orders/:id/invoice enqueues the
  * order's invoice and answers 202 with the job id, or 503 at once while Redis
- * is down.
+ * or the database is unavailable.
  */
 export function orderRoutes(orders: OrderService, invoices: InvoiceService) {
   return new Hono()
@@ -51,9 +52,10 @@ export function orderRoutes(orders: OrderService, invoices: InvoiceService) {
         return c.json({ job_id: job.id, queue: job.queue }, 202);
       } catch (err) {
         if (err instanceof OrderNotFoundError) return errorResponse(c, 404, err.message);
+        // Any other error is a bug: app.onError answers 500 and logs it.
+        if (!isUnavailable(err)) throw err;
         // The producer connection fails fast when Redis is down, so this answers at once.
-        const reason = err instanceof Error ? err.message : String(err);
-        return errorResponse(c, 503, `could not enqueue the job: ${reason}`);
+        return errorResponse(c, 503, `could not enqueue the job: ${(err as Error).message}`);
       }
     });
 }
