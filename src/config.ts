@@ -29,13 +29,6 @@ export interface Config {
     retryBaseDelayMs: number;
     shutdownTimeoutMs: number;
   };
-  /** How long the API's HTTP server waits for a client; tests shrink them. */
-  http: {
-    /** HTTP_HEADERS_TIMEOUT_MS: a request's headers must all arrive within this. */
-    headersTimeoutMs: number;
-    /** HTTP_REQUEST_TIMEOUT_MS: a whole request, body included, must arrive within this. */
-    requestTimeoutMs: number;
-  };
 }
 
 export const DEFAULT_PORT = 3000;
@@ -46,11 +39,6 @@ export const DEFAULT_DATABASE_PATH = 'data/app.db';
 export const DEFAULT_UPLOADS_DIR = 'uploads';
 export const DEFAULT_QUEUE_PREFIX = 'bull';
 export const DEFAULT_DIGEST_TO = 'shop-owner@example.test';
-// A client that sends its request slowly, or promises a body it never sends, holds a
-// connection (and a socket) all the while; Node's own limits let it do so for 60 s of
-// headers and 300 s of request. Our requests are small JSON bodies sent at once.
-export const DEFAULT_HTTP_HEADERS_TIMEOUT_MS = 10_000;
-export const DEFAULT_HTTP_REQUEST_TIMEOUT_MS = 30_000;
 
 /** loadConfig reads the environment. Unset variables take the defaults above. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -74,18 +62,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       retryBaseDelayMs: parseCount('RETRY_BASE_DELAY_MS', env.RETRY_BASE_DELAY_MS, RETRY_BASE_DELAY_MS),
       shutdownTimeoutMs: parseCount('SHUTDOWN_TIMEOUT_MS', env.SHUTDOWN_TIMEOUT_MS, SHUTDOWN_TIMEOUT_MS),
     },
-    http: parseHttpTimeouts(env),
   };
-}
-
-function parseHttpTimeouts(env: NodeJS.ProcessEnv): Config['http'] {
-  const headersTimeoutMs = parseCount('HTTP_HEADERS_TIMEOUT_MS', env.HTTP_HEADERS_TIMEOUT_MS, DEFAULT_HTTP_HEADERS_TIMEOUT_MS);
-  const requestTimeoutMs = parseCount('HTTP_REQUEST_TIMEOUT_MS', env.HTTP_REQUEST_TIMEOUT_MS, DEFAULT_HTTP_REQUEST_TIMEOUT_MS);
-  // Node refuses to start a server whose headers may take longer than the whole request.
-  if (headersTimeoutMs > requestTimeoutMs) {
-    throw new Error(`HTTP_HEADERS_TIMEOUT_MS (${headersTimeoutMs}) must not be longer than HTTP_REQUEST_TIMEOUT_MS (${requestTimeoutMs})`);
-  }
-  return { headersTimeoutMs, requestTimeoutMs };
 }
 
 /**

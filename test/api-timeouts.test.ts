@@ -3,7 +3,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config.ts';
+import { httpTimeouts } from '../src/api/http-timeouts.ts';
 import { freePort } from '../src/dev/free-port.ts';
 import { spawnScript, stopAll } from './harness/process.ts';
 import { services, uniquePrefix } from './harness/services.ts';
@@ -90,13 +90,13 @@ describe('the API process', () => {
   });
 });
 
-describe('loadConfig: the HTTP timeouts', () => {
+describe('httpTimeouts', () => {
   it('default to 10 s for headers and 30 s for the whole request', () => {
-    expect(loadConfig({}).http).toEqual({ headersTimeoutMs: 10_000, requestTimeoutMs: 30_000 });
+    expect(httpTimeouts({})).toEqual({ headersTimeoutMs: 10_000, requestTimeoutMs: 30_000 });
   });
 
   it('refuse headers that may take longer than the whole request', () => {
-    expect(() => loadConfig({ HTTP_HEADERS_TIMEOUT_MS: '5000', HTTP_REQUEST_TIMEOUT_MS: '1000' })).toThrow(/HTTP_HEADERS_TIMEOUT_MS \(5000\) must not be longer than HTTP_REQUEST_TIMEOUT_MS/);
-    expect(() => loadConfig({ HTTP_REQUEST_TIMEOUT_MS: '0' })).toThrow(/HTTP_REQUEST_TIMEOUT_MS must be a whole number/);
+    expect(() => httpTimeouts({ HTTP_HEADERS_TIMEOUT_MS: '5000', HTTP_REQUEST_TIMEOUT_MS: '1000' })).toThrow(/HTTP_HEADERS_TIMEOUT_MS \(5000\) must not be longer than HTTP_REQUEST_TIMEOUT_MS/);
+    expect(() => httpTimeouts({ HTTP_REQUEST_TIMEOUT_MS: '0' })).toThrow(/HTTP_REQUEST_TIMEOUT_MS must be a whole number/);
   });
 });

@@ -1,5 +1,6 @@
 // The API process: `npm run api`. It enqueues jobs and never runs them.
 import { serve } from '@hono/node-server';
+import { httpTimeouts } from '../api/http-timeouts.ts';
 import { wireApi } from '../api/wiring.ts';
 import { loadConfig } from '../config.ts';
 import { targetAddress, waitForRedis } from '../jobs/connection.ts';
@@ -48,12 +49,13 @@ const KEEP_ALIVE_TIMEOUT_MS = 5_000;
 const CONNECTIONS_CHECK_INTERVAL_MS = 1_000;
 
 // Slow or unfinished requests get a 408 and their connection closed, instead of
-// holding it for Node's defaults (config.ts says why the limits are what they are).
+// holding it for Node's defaults (http-timeouts.ts says why the limits are what they are).
+const timeouts = httpTimeouts();
 const serverOptions = {
-  headersTimeout: config.http.headersTimeoutMs,
-  requestTimeout: config.http.requestTimeoutMs,
+  headersTimeout: timeouts.headersTimeoutMs,
+  requestTimeout: timeouts.requestTimeoutMs,
   keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
-  connectionsCheckingInterval: Math.min(CONNECTIONS_CHECK_INTERVAL_MS, config.http.headersTimeoutMs),
+  connectionsCheckingInterval: Math.min(CONNECTIONS_CHECK_INTERVAL_MS, timeouts.headersTimeoutMs),
 };
 
 const server = serve({ fetch: api.app.fetch, port: config.port, serverOptions }, (info) => {
