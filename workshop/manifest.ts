@@ -182,7 +182,7 @@ export const EXERCISES: readonly Exercise[] = [
     hints: [
       'Step 1: what does the handler need, to know whom to write to? `send_receipt` in `tasks.ts` takes an id: which zod schema makes a positive whole number?',
       'Step 2 is two places in `handlers.ts`: a method that loads the user with `this.deps.users.findById(user_id)` and sends with `this.deps.mailer.send({ to, ...email })`, and a line in `register(mux)`. Which error makes a job dead at once, and which errors should you leave alone?',
-      'Step 3: `POST /api/orders/:id/invoice` in `src/api/routes/orders.ts` has the shape: check the param with `/^\\d+$/` (400), answer 404 when `users.findById(userId)` finds nobody, then enqueue inside a `try`: its job\'s `id` and `queue` go into the 202 answer, and the `catch` answers 503 with `errorResponse`.',
+      'Step 3: `POST /api/orders/:id/invoice` in `src/api/routes/orders.ts` has the shape: check the param with `/^\\d+$/` (400), answer 404 when `users.findById(userId)` finds nobody, then enqueue inside a `try`: its job\'s `id` and `queue` go into the 202 answer, and the `catch` answers 503 with `errorResponse` when Redis cannot be reached.',
       'TODO(1): `send_birthday_email: z.object({ user_id: z.number().int().positive() }),` TODO(2): `mux.handle(\'send_birthday_email\', (p) => this.sendBirthdayEmail(p));` and in the method `const user = this.deps.users.findById(user_id); if (!user) throw new UnrecoverableError(\'user \' + user_id + \' does not exist\'); await this.deps.mailer.send({ to: user.email, ...birthdayEmail({ name: user.name }) });` TODO(3): `const job = await jobs.enqueue(\'send_birthday_email\', { user_id: userId });`',
     ],
   },
