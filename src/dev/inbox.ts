@@ -1,6 +1,7 @@
 import mailhogApi from 'mailhog';
 import addressparser, { type AddressOrGroup } from 'nodemailer/lib/addressparser';
 import { MAILDEV, MAILHOG, catcherName, type MailBackend } from './mail-catcher-apis.ts';
+import { answersJson } from './reachable.ts';
 
 /**
  * The mail catcher's inbox, read through its HTTP API: MailHog's or MailDev's,
@@ -222,17 +223,6 @@ export async function detectMailCatcher(url: string): Promise<MailBackend | unde
   if (await answersJson(`${base}${MAILHOG.messagesPath}?limit=1`)) return 'mailhog';
   if ((await findMailDevApi(base)) !== undefined) return 'maildev';
   return undefined;
-}
-
-async function answersJson(url: string): Promise<boolean> {
-  try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(1_000) });
-    if (!res.ok) return false;
-    await res.json();
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function addresses(list: AddressOrGroup[]): string[] {

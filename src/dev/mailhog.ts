@@ -1,10 +1,10 @@
-import { accessSync, constants, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { freePort } from './free-port.ts';
 import { MAILHOG } from './mail-catcher-apis.ts';
 import type { RunningCatcher } from './maildev.ts';
-import { binaryOnPath } from './on-path.ts';
-import { answers } from './reachable.ts';
+import { binaryOnPath, isExecutableFile } from './on-path.ts';
+import { answers, answersJson } from './reachable.ts';
+import { watchService } from './service-process.ts';
 import { spawnTethered } from './tethered.ts';
 
 /** A MailHog binary, and how it was found, in words for the banner. */
@@ -65,64 +65,31 @@ async function runMailHog(binary: string, ports: { smtp: number; web: number }):
   // Tethered, so that it stops too if that process is killed outright.
   const child = spawnTethered(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
 
-  // MailHog logs every SMTP conversation: keep only the tail, for errors.
-  let output = '';
-  const keep = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4_000));
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
-  const lastLines = () => output.trim().split('\n').slice(-4).join('\n');
-  let exited: string | undefined;
-  child.once('error', (err) => (exited = `MailHog (${binary}) could not start: ${err.message}`));
-  child.once('exit', (code, signal) => (exited ??= `MailHog (${binary}) exited (${signal ?? `exit code ${code}`}):\n${lastLines()}`));
-
-  const killOnExit = () => child.kill('SIGKILL');
-  process.once('exit', killOnExit);
-  child.once('exit', () => process.off('exit', killOnExit));
+  const service = watchService(child, `MailHog (${binary})`);
 
   const inbox = `http://${web}${MAILHOG.messagesPath}?limit=1`;
   const deadline = Date.now() + READY_TIMEOUT_MS;
   while (!(await ready(inbox, `smtp://127.0.0.1:${ports.smtp}`))) {
+    const exited = service.exited();
     if (exited) throw new Error(exited);
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`MailHog (${binary}) did not answer on ${web} and SMTP port ${ports.smtp} within ${READY_TIMEOUT_MS / 1000} s:\n${lastLines()}`);
+      throw new Error(`MailHog (${binary}) did not answer on ${web} and SMTP port ${ports.smtp} within ${READY_TIMEOUT_MS / 1000} s:\n${service.lastLines()}`);
     }
     await new Promise((r) => setTimeout(r, 25));
   }
   // Another program on the same ports would answer too; ours must still run.
+  const exited = service.exited();
   if (exited) throw new Error(exited);
 
   return {
     smtpPort: ports.smtp,
     webPort: ports.web,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const done = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      const force = setTimeout(() => child.kill('SIGKILL'), 5_000);
-      await done;
-      clearTimeout(force);
-    },
+    stop: service.stop,
   };
 }
 
 /** ready: the inbox API answers with JSON, and the SMTP server greets. */
 async function ready(inboxUrl: string, smtpUrl: string): Promise<boolean> {
-  try {
-    const res = await fetch(inboxUrl, { signal: AbortSignal.timeout(1_000) });
-    if (!res.ok) return false;
-    await res.json();
-  } catch {
-    return false;
-  }
-  return answers(smtpUrl);
-}
-
-function isExecutableFile(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return statSync(path).isFile();
-  } catch {
-    return false;
-  }
+  return (await answersJson(inboxUrl)) && answers(smtpUrl);
 }

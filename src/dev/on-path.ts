@@ -1,4 +1,4 @@
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
 /** binaryOnPath finds the executable `name` on PATH, as a shell would, or returns undefined. */
@@ -6,12 +6,17 @@ export function binaryOnPath(name: string, path = process.env.PATH): string | un
   for (const dir of (path ?? '').split(delimiter)) {
     if (!dir) continue;
     const candidate = join(dir, name);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not in this folder
-    }
+    if (isExecutableFile(candidate)) return candidate;
   }
   return undefined;
+}
+
+/** isExecutableFile tells whether path is a file that this process may run. */
+export function isExecutableFile(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
 }

@@ -41,6 +41,18 @@ export function answers(url: string, timeoutMs = 1_000): Promise<boolean> {
   return probe(url, timeoutMs, true);
 }
 
+/** answersJson tells whether a GET of the URL answers 2xx with JSON within timeoutMs. */
+export async function answersJson(url: string, timeoutMs = 1_000): Promise<boolean> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    if (!res.ok) return false;
+    await res.json();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** waitUntilReachable polls isReachable until the URL answers, or throws after timeoutMs. */
 export function waitUntilReachable(url: string, timeoutMs = 30_000): Promise<void> {
   return pollUntil(isReachable, url, timeoutMs);

@@ -1,9 +1,8 @@
 import { spawn, type SpawnOptions, type StdioOptions } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
 import type { Socket } from 'node:net';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { binaryOnPath } from './on-path.ts';
+import { binaryOnPath, isExecutableFile } from './on-path.ts';
 
 /**
  * The line that tells the watcher its binary exited on its own, so there is
@@ -72,10 +71,5 @@ function stdioArray(stdio: StdioOptions | undefined): Exclude<StdioOptions, stri
 function canRun(command: string, options: SpawnOptions): boolean {
   if (!command.includes('/')) return binaryOnPath(command, (options.env ?? process.env).PATH) !== undefined;
   const cwd = typeof options.cwd === 'object' ? fileURLToPath(options.cwd) : (options.cwd ?? '');
-  try {
-    accessSync(resolve(cwd, command), constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
+  return isExecutableFile(resolve(cwd, command));
 }
