@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { Redis } from 'ioredis';
+import { watchService } from './service-process.ts';
 import { spawnTethered } from './tethered.ts';
 
 const MISSING = [
@@ -52,22 +53,12 @@ export async function startLocalRedis(
   child.stdin.on('error', () => {}); // a binary that is missing or exits at once closes it early
   child.stdin.end(opts.password ? `requirepass ${configString(opts.password)}\n` : '');
 
-  let output = '';
-  const keep = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4_000));
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
-  let exited: string | undefined;
-  child.once('error', (err: NodeJS.ErrnoException) => (exited = err.code === 'ENOENT' ? MISSING : err.message));
-  const lastLines = () => output.trim().split('\n').slice(-4).join('\n');
-  child.once('exit', (code, signal) => (exited ??= `redis-server exited (${signal ?? code}):\n${lastLines()}`));
-
-  const killOnExit = () => child.kill('SIGKILL');
-  process.once('exit', killOnExit);
-  child.once('exit', () => process.off('exit', killOnExit));
+  const service = watchService(child, 'redis-server', (err) => (err.code === 'ENOENT' ? MISSING : err.message));
 
   const deadline = Date.now() + 10_000;
   let version: string | undefined;
   for (;;) {
+    const exited = service.exited();
     if (exited) throw new Error(exited);
     const serving = await servingRedis(port, opts.password);
     if (serving && serving.pid === child.pid) {
@@ -76,27 +67,15 @@ export async function startLocalRedis(
     }
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`redis-server on port ${port} did not answer PING within 10 s:\n${lastLines()}`);
+      throw new Error(`redis-server on port ${port} did not answer PING within 10 s:\n${service.lastLines()}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 
   return {
     version,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const done = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM'); // Redis flushes the AOF, then exits
-      const force = setTimeout(() => child.kill('SIGKILL'), 5_000);
-      await done;
-      clearTimeout(force);
-    },
-    async kill() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const done = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGKILL');
-      await done;
-    },
+    stop: service.stop, // Redis flushes the AOF on SIGTERM, then exits
+    kill: service.kill,
   };
 }
 
