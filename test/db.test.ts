@@ -81,6 +81,49 @@ describe('migrations', () => {
     }
   });
 
+  it('rebuilds users, on upgrade, with an optional birthday, keeping the users and the references to them', () => {
+    const rebuild = MIGRATIONS.findIndex((sql) => sql.includes('CREATE TABLE users_new'));
+    const old = new Database(':memory:');
+    try {
+      old.pragma('foreign_keys = ON');
+      for (const sql of MIGRATIONS.slice(0, rebuild)) old.exec(sql);
+      old.pragma(`user_version = ${rebuild}`);
+      old.exec(`INSERT INTO users (id, email, name, birthday) VALUES (7, 'a@example.test', 'A', '2000-01-01');
+        INSERT INTO products (sku, name, price_cents, stock) VALUES ('mug', 'Mug', 1200, 10);
+        INSERT INTO orders (user_id, sku, quantity, total_cents) VALUES (7, 'mug', 1, 1200)`);
+
+      expect(migrate(old)).toBe(MIGRATIONS.length - rebuild);
+      expect(new UserRepo(old).findById(7)).toEqual({ id: 7, email: 'a@example.test', name: 'A', birthday: '2000-01-01' });
+      old.exec(`INSERT INTO users (id, email, name) VALUES (8, 'b@example.test', 'B')`);
+      expect(new UserRepo(old).findById(8)?.birthday).toBeNull();
+      // The orders still point at users, and the keys are on again after migrate().
+      expect(old.pragma('foreign_keys', { simple: true })).toBe(1);
+      expect(() => old.exec('DELETE FROM users WHERE id = 7')).toThrow(/FOREIGN KEY/);
+      expect(() => old.exec(`INSERT INTO orders (user_id, sku, quantity, total_cents) VALUES (99, 'mug', 1, 1200)`)).toThrow(/FOREIGN KEY/);
+    } finally {
+      old.close();
+    }
+  });
+
+  it('rolls back a migration that leaves a reference broken', () => {
+    const old = new Database(':memory:');
+    try {
+      old.pragma('foreign_keys = ON');
+      for (const sql of MIGRATIONS) old.exec(sql);
+      old.pragma(`user_version = ${MIGRATIONS.length}`);
+      old.exec(`INSERT INTO products (sku, name, price_cents, stock) VALUES ('mug', 'Mug', 1200, 10)`);
+      old.pragma('foreign_keys = OFF');
+      old.exec(`INSERT INTO orders (user_id, sku, quantity, total_cents) VALUES (99, 'mug', 1, 1200)`);
+      old.pragma(`user_version = ${MIGRATIONS.length - 1}`);
+      old.pragma('foreign_keys = ON');
+      // The last migration runs again over a dangling order: the check refuses to commit it.
+      expect(() => migrate(old)).toThrow(/broke 1 foreign key reference/);
+      expect(old.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length - 1);
+    } finally {
+      old.close();
+    }
+  });
+
   it('enforces the foreign keys and the quantity check', () => {
     seed(db);
     const insert = db.prepare('INSERT INTO orders (user_id, sku, quantity, total_cents) VALUES (?, ?, ?, ?)');

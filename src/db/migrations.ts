@@ -58,6 +58,26 @@ export const MIGRATIONS: readonly string[] = [
   // The trace of the request that wrote the row (W3C traceparent), so the relay
   // enqueues its job in that trace, however much later. NULL with tracing off.
   `ALTER TABLE outbox ADD COLUMN traceparent TEXT`,
+
+  // A row that Redis refuses for a reason other than being unreachable (its
+  // payload no longer fits the task's schema, say) is set aside as dead, so the
+  // rows behind it still go out. dead_at is in epoch ms; NULL while the row
+  // waits or once it is sent.
+  `ALTER TABLE outbox ADD COLUMN dead_at INTEGER`,
+
+  // Sign-up asks for an email and a name; the birthday may come later. SQLite
+  // cannot drop a NOT NULL, so the table is rebuilt (migrate() turns foreign
+  // keys off for this, and checks them before it commits).
+  `CREATE TABLE users_new (
+     id INTEGER PRIMARY KEY,
+     email TEXT UNIQUE NOT NULL,
+     name TEXT NOT NULL,
+     birthday TEXT, -- YYYY-MM-DD, or NULL when not given
+     created_at TEXT NOT NULL DEFAULT (datetime('now'))
+   );
+   INSERT INTO users_new (id, email, name, birthday, created_at) SELECT id, email, name, birthday, created_at FROM users;
+   DROP TABLE users;
+   ALTER TABLE users_new RENAME TO users`,
 ];
 
 /**
@@ -67,16 +87,29 @@ export const MIGRATIONS: readonly string[] = [
  * before reading the version: the API and the worker often start at the same
  * moment, and this way the second one waits, then finds nothing left to do.
  * If a migration fails, everything rolls back and the error is thrown.
+ *
+ * Foreign keys are off while migrations run, so that one can rebuild a table
+ * that others reference (SQLite's own procedure for schema changes it cannot
+ * ALTER); `foreign_key_check` then proves, before the commit, that every
+ * reference still holds.
  */
 export function migrate(db: Db): number {
-  return db
-    .transaction(() => {
-      const applied = db.pragma('user_version', { simple: true }) as number;
-      const pending = MIGRATIONS.slice(applied);
-      for (const sql of pending) db.exec(sql);
-      // user_version lives in the file header and is part of the transaction.
-      if (pending.length > 0) db.pragma(`user_version = ${MIGRATIONS.length}`);
-      return pending.length;
-    })
-    .immediate();
+  const foreignKeys = db.pragma('foreign_keys', { simple: true }) as number;
+  db.pragma('foreign_keys = OFF'); // a no-op inside a transaction, so set before it
+  try {
+    return db
+      .transaction(() => {
+        const applied = db.pragma('user_version', { simple: true }) as number;
+        const pending = MIGRATIONS.slice(applied);
+        for (const sql of pending) db.exec(sql);
+        const broken = db.pragma('foreign_key_check') as unknown[];
+        if (broken.length > 0) throw new Error(`migration broke ${broken.length} foreign key reference(s): ${JSON.stringify(broken.slice(0, 3))}`);
+        // user_version lives in the file header and is part of the transaction.
+        if (pending.length > 0) db.pragma(`user_version = ${MIGRATIONS.length}`);
+        return pending.length;
+      })
+      .immediate();
+  } finally {
+    db.pragma(`foreign_keys = ${foreignKeys}`);
+  }
 }

@@ -1,12 +1,12 @@
 import type { Db } from './database.ts';
 import { statement } from './statements.ts';
 
-/** User is a customer who gets the emails. `birthday` is 'YYYY-MM-DD'. */
+/** User is a customer who gets the emails. `birthday` is 'YYYY-MM-DD', or null when not given. */
 export interface User {
   id: number;
   email: string;
   name: string;
-  birthday: string;
+  birthday: string | null;
 }
 
 const COLUMNS = 'id, email, name, birthday';
