@@ -260,4 +260,51 @@ describe('OutboxRepo', () => {
     const row = db.prepare('SELECT last_error AS lastError, sent_at AS sentAt FROM outbox WHERE id = ?').get(id);
     expect(row).toEqual({ lastError: 'Connection is closed.', sentAt: null });
   });
+
+  it('marks a batch sent in one call, and leaves the other entries pending', () => {
+    const outbox = new OutboxRepo(db);
+    const ids = [1, 2, 3, 4].map((n) => outbox.add({ task: 'send_receipt', payload: { order_id: n }, queue: 'critical', runAt: 0 }));
+    outbox.markAllSent([ids[0]!, ids[2]!]);
+    outbox.markAllSent([]);
+    expect(outbox.pending().map((e) => e.id)).toEqual([ids[1], ids[3]]);
+  });
+
+  it('sets a dead entry aside with its reason, lists it, and requeues it once', () => {
+    const outbox = new OutboxRepo(db);
+    const poison = outbox.add({ task: 'send_receipt', payload: { order: 'x' }, queue: 'critical', runAt: 0 });
+    const good = outbox.add({ task: 'send_receipt', payload: { order_id: 2 }, queue: 'critical', runAt: 0 });
+    outbox.markFailed(poison, 'Connection is closed.');
+    outbox.markDead(poison, 'payload: order_id is required');
+
+    expect(outbox.pending().map((e) => e.id)).toEqual([good]);
+    expect(outbox.countPending()).toBe(1);
+    expect(outbox.countDead()).toBe(1);
+    expect(outbox.dead()).toEqual([
+      { id: poison, task: 'send_receipt', payload: { order: 'x' }, queue: 'critical', runAt: 0, attempts: 2, error: 'payload: order_id is required', deadAt: expect.any(Number) },
+    ]);
+
+    expect(outbox.requeue(good)).toBe(false); // not dead
+    expect(outbox.requeue(poison)).toBe(true);
+    expect(outbox.requeue(poison)).toBe(false); // already pending
+    expect(outbox.countDead()).toBe(0);
+    expect(outbox.pending().map((e) => [e.id, e.attempts])).toEqual([
+      [poison, 0],
+      [good, 0],
+    ]);
+  });
+
+  it('does not mark a sent entry dead', () => {
+    const outbox = new OutboxRepo(db);
+    const id = outbox.add({ task: 'send_receipt', payload: { order_id: 1 }, queue: 'critical', runAt: 0 });
+    outbox.markSent(id);
+    outbox.markDead(id, 'too late');
+    expect(outbox.countDead()).toBe(0);
+  });
+
+  it('hands back a payload that is not JSON as its text, rather than throwing', () => {
+    const outbox = new OutboxRepo(db);
+    const id = outbox.add({ task: 'send_receipt', payload: { order_id: 1 }, queue: 'critical', runAt: 0 });
+    db.prepare('UPDATE outbox SET payload = ? WHERE id = ?').run('{"order_id": 1', id);
+    expect(outbox.pending()[0]?.payload).toBe('{"order_id": 1');
+  });
 });
