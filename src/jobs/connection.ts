@@ -22,9 +22,21 @@ export interface RedisTarget {
  * it needs a connection of its own; it stays open until the process exits.
  */
 export function redisConnection(target: RedisTarget): ConnectionOptions {
-  if (!target.redisClusterNodes) return { url: target.redisUrl };
+  if (!target.redisClusterNodes) return { url: target.redisUrl, retryStrategy: reconnectDelay };
   // A Worker's blocking fetch must wait out an outage rather than give up after a few retries (BullMQ checks).
-  return clusterConnection(target.redisClusterNodes, target.redisUrl, { redisOptions: { maxRetriesPerRequest: null } });
+  return clusterConnection(target.redisClusterNodes, target.redisUrl, { clusterRetryStrategy: reconnectDelay, redisOptions: { maxRetriesPerRequest: null } });
+}
+
+/** RECONNECT_MAX_MS: however long Redis was gone, a lost connection tries again at least this often. */
+export const RECONNECT_MAX_MS = 1_000;
+
+/**
+ * reconnectDelay is how long a lost connection waits before its next try:
+ * 100 ms, 200 ms, … up to RECONNECT_MAX_MS. BullMQ's own default grows to 20 s,
+ * so after a long outage a worker could sit idle that long with Redis back.
+ */
+export function reconnectDelay(attempt: number): number {
+  return Math.min(100 * attempt, RECONNECT_MAX_MS);
 }
 
 /**
@@ -36,8 +48,8 @@ export function redisConnection(target: RedisTarget): ConnectionOptions {
 export function producerConnection(target: RedisTarget): Redis | Cluster {
   const failFast = { maxRetriesPerRequest: 1, connectTimeout: 1_000 };
   const redis = target.redisClusterNodes
-    ? clusterConnection(target.redisClusterNodes, target.redisUrl, { enableOfflineQueue: false, redisOptions: failFast })
-    : new Redis(target.redisUrl, { enableOfflineQueue: false, ...failFast });
+    ? clusterConnection(target.redisClusterNodes, target.redisUrl, { enableOfflineQueue: false, clusterRetryStrategy: reconnectDelay, redisOptions: failFast })
+    : new Redis(target.redisUrl, { enableOfflineQueue: false, retryStrategy: reconnectDelay, ...failFast });
   // Failures reach the caller of each command; this keeps ioredis from also logging every reconnect attempt.
   redis.on('error', () => {});
   return redis;
