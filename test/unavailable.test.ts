@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Redis, ReplyError } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { isUnavailable } from '../src/api/unavailable.ts';
 import { freePort } from '../src/dev/free-port.ts';
 import { JobsClient, InvalidPayloadError } from '../src/jobs/client.ts';
 import { producerConnection, waitForRedis } from '../src/jobs/connection.ts';
+import { isUnavailable } from '../src/jobs/unavailable.ts';
 
 /** rejection runs `call` and returns what it rejected with; it fails the test if `call` resolved. */
 async function rejection(call: () => Promise<unknown>): Promise<unknown> {

@@ -1,5 +1,5 @@
-import { QueueUnavailableError } from '../jobs/client.ts';
-import { describeRedisError } from '../jobs/redis-errors.ts';
+import { QueueUnavailableError } from './client.ts';
+import { describeRedisError } from './redis-errors.ts';
 
 /**
  * Messages of ioredis errors that mean the connection is down or too slow: a
@@ -25,8 +25,10 @@ const DATABASE_BUSY = /^SQLITE_(BUSY|LOCKED)(_|$)/;
 
 /**
  * isUnavailable says whether an error means Redis or the database cannot
- * serve the request right now, so that trying again later may work (503).
- * Anything else, a programming error included, is not: the caller answers 500.
+ * serve the call right now, so that trying again later may work: the API
+ * answers 503, and the outbox relay keeps its rows and tries again. Anything
+ * else, a programming error included, is not: the API answers 500, and the
+ * relay sets the row aside as dead.
  */
 export function isUnavailable(err: unknown): boolean {
   if (!(err instanceof Error)) return false;

@@ -5,7 +5,7 @@ import { formatIssues } from '../../jobs/tasks.ts';
 import { OrderNotFoundError, type InvoiceService } from '../../services/invoices.ts';
 import type { OrderService } from '../../services/orders.ts';
 import { errorResponse } from '../errors.ts';
-import { isUnavailable } from '../unavailable.ts';
+import { isUnavailable } from '../../jobs/unavailable.ts';
 
 const CreateOrderBody = z.object({
   user_id: z.number().int().positive(),
