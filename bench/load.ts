@@ -14,11 +14,14 @@ export interface Load {
   p99: number;
   /** Successful responses per second. */
   rps: number;
+  /** When the last successful response came (performance.now()): the end of the burst. */
+  endedAt: number;
 }
 
 /** load sends requests to `target` from `connections` connections for `seconds`, and throws if any answer is not a 2xx. */
 export async function load(target: Target, connections: number, seconds: number): Promise<Load> {
   const latencies: number[] = [];
+  let endedAt = performance.now();
   const result = await new Promise<Result>((resolve, reject) => {
     const run = autocannon(
       {
@@ -32,7 +35,9 @@ export async function load(target: Target, connections: number, seconds: number)
       (err, res) => (err ? reject(err) : resolve(res)),
     );
     run.on('response', (_client: unknown, status: number, _bytes: number, ms: number) => {
-      if (status < 300) latencies.push(ms);
+      if (status >= 300) return;
+      latencies.push(ms);
+      endedAt = performance.now();
     });
   });
   if (result.non2xx > 0 || result.errors > 0) {
@@ -41,5 +46,5 @@ export async function load(target: Target, connections: number, seconds: number)
   }
   latencies.sort((a, b) => a - b);
   const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!;
-  return { p50: at(0.5), p99: at(0.99), rps: latencies.length / result.duration };
+  return { p50: at(0.5), p99: at(0.99), rps: latencies.length / result.duration, endedAt };
 }

@@ -15,6 +15,7 @@ import { median } from './median.ts';
 import { jobServerPickup, rawBullmqPickup } from './pickup.ts';
 import { jobServer, rawBullmq } from './throughput.ts';
 import { learnerLoop, machineLoad } from './learner-loop.ts';
+import { drainLine, relayLines, relayThroughput, relayTitle } from './relay.ts';
 import { EXERCISES } from '../workshop/manifest.ts';
 import { workerProcessRate, type WorkerKind } from './worker-process.ts';
 import { scalingLines, scalingTitle, workerScaling } from './worker-scaling.ts';
@@ -26,6 +27,7 @@ const SCALING = { counts: [1, 2, 4], jobs: 5_000, warmupJobs: 1_000, rounds: 3 }
 const BUSY_ROUNDS = 2;
 const PICKUP_ROUNDS = 50;
 const REQUESTS = 500;
+const RELAY = { rows: 20_000, rounds: 3 };
 const LOAD_CONNECTIONS = [10, 50];
 const LOAD_SECONDS = 4;
 const VERDICT_ROUNDS = 3;
@@ -104,6 +106,10 @@ try {
   console.log(`  POST /api/dev/send-birthday/1 (enqueue) vs GET /healthz (empty): ${ratio(routes.enqueue / routes.empty)} (${ms(routes.enqueue)} vs ${ms(routes.empty)})`);
   console.log(`  POST /api/orders (SQLite + outbox)      vs GET /healthz (empty): ${ratio(routes.createOrder / routes.empty)} (${ms(routes.createOrder)} vs ${ms(routes.empty)})`);
 
+  section(relayTitle(RELAY));
+  const relay = await relayThroughput({ ...RELAY, redisUrl, prefix, dir: work });
+  for (const line of relayLines(relay)) console.log(line);
+
   section(`API process under load: autocannon, ${LOAD_SECONDS} s per route, fresh SQLite file, info logs to a pipe`);
   const loadRun = await apiLoad({ redisUrl, prefix: prefix(), connections: LOAD_CONNECTIONS, seconds: LOAD_SECONDS });
   for (const [connections, byRoute] of loadRun.results) {
@@ -118,7 +124,7 @@ try {
     console.log(`    send-birthday vs raw queue.add: ${ratio(vsRaw)} the req/s${birthdayGoal}; vs the empty route: ${ratio(birthday.rps / empty.rps)}`);
     console.log(`    CPU per request in the server process: ${cpuLine({ empty, rawAdd, birthday, orders })}`);
     const backlog = loadRun.outboxBacklog.get(connections)!;
-    console.log(`    orders vs the empty route: ${ratio(orders.rps / empty.rps)} the req/s; outbox rows unsent when the run ended: ${backlog.rows}, sent ${seconds(backlog.drainMs)} later`);
+    console.log(`    orders vs the empty route: ${ratio(orders.rps / empty.rps)} the req/s; ${drainLine(connections, backlog)}`);
     if (connections === 10) {
       console.log(`    p99 at 10: send-birthday ${ms(birthday.p99)} ${goal(birthday.p99 <= 5, '≤ 5 ms')}, orders ${ms(orders.p99)} ${goal(orders.p99 <= 10, '≤ 10 ms')}`);
     }
