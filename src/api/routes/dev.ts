@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import type { UserRepo } from '../../db/users.ts';
 import type { JobsClient } from '../../jobs/client.ts';
+import { isUnavailable } from '../../jobs/unavailable.ts';
 import { errorResponse } from '../errors.ts';
 
 /**
@@ -21,9 +22,10 @@ export function devRoutes(users: UserRepo, jobs: JobsClient) {
       const job = await jobs.enqueue('send_birthday_email', { user_id: userId });
       return c.json({ job_id: job.id, queue: job.queue }, 202);
     } catch (err) {
+      // Any other error is a bug: app.onError answers 500 and logs it.
+      if (!isUnavailable(err)) throw err;
       // The producer connection fails fast when Redis is down, so this answers at once.
-      const reason = err instanceof Error ? err.message : String(err);
-      return errorResponse(c, 503, `could not enqueue the job: ${reason}`);
+      return errorResponse(c, 503, `could not enqueue the job: ${(err as Error).message}`);
     }
   });
 }

@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import type { UserRepo } from '../../db/users.ts';
 import type { JobsClient } from '../../jobs/client.ts';
+import { isUnavailable } from '../../jobs/unavailable.ts';
 import { errorResponse } from '../errors.ts';
 
 /**
@@ -16,7 +17,9 @@ export function devRoutes(users: UserRepo, jobs: JobsClient) {
     //    - otherwise enqueue send_birthday_email with { user_id } and answer
     //      202 with { job_id, queue };
     //    - 503 when the enqueue fails because Redis is down. It fails at once
-    //      (see src/jobs/connection.ts), so the request never hangs.
+    //      (see src/jobs/connection.ts), so the request never hangs. Any other
+    //      error is a bug: let it go, and app.onError answers 500.
+    // 💰 isUnavailable(err), imported above, tells "Redis is down" from a bug.
     // 💰 POST /api/orders/:id/invoice in src/api/routes/orders.ts does the same
     //    for an order: copy its shape. Errors go through errorResponse(c, status, message).
     // 💰 jobs.enqueue(task, payload) resolves to { id, queue }.

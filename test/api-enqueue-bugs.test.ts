@@ -14,7 +14,13 @@ beforeAll(() => waitUntil('the producer connection', () => api.redis.status === 
 afterEach(() => vi.restoreAllMocks());
 afterAll(() => api.close());
 
-describe('POST /api/orders/:id/invoice, when enqueueing fails with a bug', () => {
+/** The routes that enqueue straight to Redis: 503 is for Redis being away, and a bug is a 500. */
+const ENQUEUE_ROUTES = {
+  'POST /api/orders/:id/invoice': () => `/api/orders/${new OrderRepo(api.db).insert({ userId: 1, sku: 'mug', quantity: 1 }).id}/invoice`,
+  'POST /api/dev/send-birthday/:user_id': () => '/api/dev/send-birthday/1',
+};
+
+describe.each(Object.entries(ENQUEUE_ROUTES))('%s, when enqueueing fails with a bug', (_route, pathOf) => {
   it('answers 500 with a request id, logs the error under the same id, and keeps its details out of the answer', async () => {
     let bug: TypeError | undefined;
     vi.spyOn(api.jobs, 'enqueue').mockImplementation(async () => {
@@ -26,9 +32,7 @@ describe('POST /api/orders/:id/invoice, when enqueueing fails with a bug', () =>
         throw err;
       }
     });
-    const order = new OrderRepo(api.db).insert({ userId: 1, sku: 'mug', quantity: 1 });
-
-    const res = await api.app.request(`/api/orders/${order.id}/invoice`, { method: 'POST' });
+    const res = await api.app.request(pathOf(), { method: 'POST' });
     const text = await res.text();
 
     expect(res.status).toBe(500);
