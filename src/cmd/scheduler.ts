@@ -6,6 +6,7 @@ import { redisConnection, targetAddress } from '../jobs/connection.ts';
 import { registerCron, Scheduler } from '../jobs/cron.ts';
 import { DEFAULT_QUEUE } from '../jobs/defaults.ts';
 import { RedisErrorLog } from '../jobs/redis-errors.ts';
+import { isUnavailable } from '../jobs/unavailable.ts';
 import { createLogger } from '../logger.ts';
 import { startTelemetry } from '../telemetry.ts';
 import { onShutdown } from './shutdown.ts';
@@ -52,7 +53,9 @@ async function register(): Promise<void> {
     log.info({ schedules: entries.map((e) => `${e.task} "${e.pattern}" next ${e.next?.toISOString()}`) }, 'cron schedules registered');
   } catch (err) {
     if (stopping) return; // the connections were closed under it
-    log.error({ err }, 'could not register the cron schedules; will try again');
+    // Redis being away is said once by the Redis error log, not once a minute here.
+    if (isUnavailable(err)) redisErrors.error(err, { while: 'registering the cron schedules; will try again' });
+    else log.error({ err }, 'could not register the cron schedules; will try again');
   }
 }
 
