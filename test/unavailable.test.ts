@@ -9,6 +9,7 @@ import { freePort } from '../src/dev/free-port.ts';
 import { JobsClient, InvalidPayloadError } from '../src/jobs/client.ts';
 import { producerConnection, waitForRedis } from '../src/jobs/connection.ts';
 import { isUnavailable } from '../src/jobs/unavailable.ts';
+import { startRedisServer } from './harness/redis-server.ts';
 
 /** rejection runs `call` and returns what it rejected with; it fails the test if `call` resolved. */
 async function rejection(call: () => Promise<unknown>): Promise<unknown> {
@@ -102,6 +103,34 @@ describe('isUnavailable: Redis', () => {
   it('is true for the replies of a cluster that is down or a server still loading', () => {
     expect(isUnavailable(new ReplyError('CLUSTERDOWN The cluster is down'))).toBe(true);
     expect(isUnavailable(new ReplyError('LOADING Redis is loading the dataset in memory'))).toBe(true);
+  });
+
+  it('is true for a Redis that refuses writes for now: full, a replica, or failing to save', () => {
+    expect(isUnavailable(new ReplyError("READONLY You can't write against a read only replica."))).toBe(true);
+    expect(isUnavailable(new ReplyError("MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk."))).toBe(true);
+  });
+
+  it('is true for a full Redis (maxmemory, noeviction) refusing a job, and false for a job that Redis refuses for itself', async () => {
+    // A Redis of its own, since it fills it up.
+    const server = await startRedisServer();
+    const redis = new Redis(server.url);
+    const jobs = new JobsClient(redis, { prefix: 'unavailable-test' });
+    try {
+      // A key of the wrong type where BullMQ keeps job outbox-1: Redis refuses that job, and only that one.
+      await redis.set(jobs.queue('default').toKey('outbox-1'), 'not a job');
+      const refused = await rejection(() => jobs.enqueue('send_receipt', { order_id: 1 }, { jobId: 'outbox-1' }));
+      expect(refused).toMatchObject({ message: expect.stringMatching(/^WRONGTYPE/) });
+      expect(isUnavailable(refused)).toBe(false);
+
+      await redis.config('SET', 'maxmemory', '1');
+      const full = await rejection(() => jobs.enqueue('send_receipt', { order_id: 2 }));
+      expect(full).toMatchObject({ message: expect.stringMatching(/^OOM command not allowed/) });
+      expect(isUnavailable(full)).toBe(true);
+    } finally {
+      await jobs.close();
+      redis.disconnect();
+      await server.stop();
+    }
   });
 });
 

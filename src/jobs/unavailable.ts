@@ -17,8 +17,14 @@ const CONNECTION_LOST = [
   /^Failed to refresh slots cache/,
 ];
 
-/** Redis replies that mean "not now": a cluster without a quorum, a server still loading its data, a failover. */
-const NOT_READY_REPLIES = /^(CLUSTERDOWN|LOADING|MASTERDOWN|TRYAGAIN)\b/;
+/**
+ * Redis replies that mean "not now": a cluster without a quorum, a server
+ * still loading its data, a failover; or a server that refuses writes until
+ * someone acts: full (OOM, under `maxmemory-policy noeviction`), a primary
+ * turned replica (READONLY), snapshots failing (MISCONF). None of them is the
+ * job's fault, so the outbox relay must keep its rows.
+ */
+const NOT_READY_REPLIES = /^(CLUSTERDOWN|LOADING|MASTERDOWN|TRYAGAIN|OOM|READONLY|MISCONF)\b/;
 
 /** SQLite codes of a database another connection holds: SQLITE_BUSY, SQLITE_LOCKED and their extended codes. */
 const DATABASE_BUSY = /^SQLITE_(BUSY|LOCKED)(_|$)/;
