@@ -15,6 +15,7 @@ import { logJobEvents } from './job-log.ts';
 import { queuePrefix } from './key-prefix.ts';
 import { QueueFetcher } from './queue-fetcher.ts';
 import { RedisErrorLog, redisAddress } from './redis-errors.ts';
+import { isUnavailable } from './unavailable.ts';
 import { DEFAULT_RETRY_POLICY, retryDelay, type RetryPolicy } from './retry.ts';
 import { Signal } from './signal.ts';
 import { weightedOrder } from './weighted.ts';
@@ -305,7 +306,9 @@ export class JobServer {
       // BullMQ looked for this queue's next job, and found none.
       if (chained) this.#foundEmpty(fetcher.name as QueueName);
     } catch (err) {
-      this.#log.error({ err, job: job.id }, 'could not record the job result');
+      // Redis being away is said once for the whole worker; the stalled check runs such a job again.
+      if (isUnavailable(err)) this.#redisErrors.error(err, { job: job.id, while: 'recording the job result' });
+      else this.#log.error({ err, job: job.id }, 'could not record the job result');
     }
     // Held jobs go first, and the dispatcher runs them: free the slot.
     if (this.#stopping || this.#held.length > 0) return undefined;
@@ -322,7 +325,8 @@ export class JobServer {
       await fetcher.giveBack(job, token);
       this.#log.info({ job: job.id, task: job.name }, 'job returned to its queue: this worker is stopping');
     } catch (err) {
-      this.#log.warn({ err, job: job.id }, 'could not return the job; the stalled check will');
+      if (isUnavailable(err)) this.#redisErrors.error(err, { job: job.id, while: 'returning a job to its queue; the stalled check will' });
+      else this.#log.warn({ err, job: job.id }, 'could not return the job; the stalled check will');
     }
   }
 

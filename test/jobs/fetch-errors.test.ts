@@ -44,3 +44,21 @@ it('logs failing fetches through the one rate-limited Redis error log', async ()
   const errors = lines().filter((line) => line.level >= 50);
   expect(errors.map((line) => line.msg)).toEqual([expect.stringMatching(/^Redis cannot be reached.*\(ECONNREFUSED\): is it running\?$/)]);
 }, 30_000);
+
+it('logs a job result that Redis could not take through the same log, once for many jobs', async () => {
+  const capture = captureLog();
+  const lines = () => capture.lines().map((line) => JSON.parse(line) as { level: number; msg: string });
+  const JOBS = 4;
+  let refusedRecords = 0;
+  // Recording each result fails as it does when Redis went away mid-job.
+  vi.spyOn(QueueFetcher.prototype, 'processJob').mockImplementation(() => {
+    refusedRecords++;
+    return Promise.reject(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6379'), { code: 'ECONNREFUSED' }));
+  });
+  await bed.startServer(new ServeMux(), { queues: { default: 1 }, logger: capture.logger });
+  for (let id = 1; id <= JOBS; id++) await bed.client.enqueue('send_receipt', { order_id: id });
+  await waitUntil('every result record to fail', () => refusedRecords >= JOBS, 20_000);
+
+  const errors = lines().filter((line) => line.level >= 40);
+  expect(errors.map((line) => line.msg)).toEqual([expect.stringMatching(/^Redis cannot be reached.*\(ECONNREFUSED\): is it running\?$/)]);
+}, 30_000);
