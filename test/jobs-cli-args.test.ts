@@ -1,7 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { formatDuration, MAX_DURATION_MS, parseDuration } from '../src/cmd/duration.ts';
-import { MAX_PAYLOAD_CHARS, parseJobsArgs, UsageError } from '../src/cmd/jobs-args.ts';
-import { formatDeadJobs, formatJob, formatStats, formatTime, oneLine, table } from '../src/cmd/jobs-format.ts';
+import { MAX_OUTBOX_ID, MAX_PAYLOAD_CHARS, parseJobsArgs, UsageError } from '../src/cmd/jobs-args.ts';
+import {
+  flatten,
+  formatDeadJobs,
+  formatJob,
+  formatOutbox,
+  formatOutboxCounts,
+  formatStats,
+  formatTime,
+  oneLine,
+  OUTBOX_TEXT_WIDTH,
+  table,
+} from '../src/cmd/jobs-format.ts';
+import type { DeadOutboxEntry } from '../src/db/outbox.ts';
 import type { JobDetails } from '../src/jobs/inspector.ts';
 
 /** usageError returns the UsageError that parsing argv throws. */
@@ -71,6 +83,12 @@ describe('parseJobsArgs', () => {
     expect(parseJobsArgs(['schedules'])).toEqual({ name: 'schedules' });
   });
 
+  it('reads outbox and outbox requeue', () => {
+    expect(parseJobsArgs(['outbox'])).toEqual({ name: 'outbox' });
+    expect(parseJobsArgs(['outbox', 'requeue', '7'])).toEqual({ name: 'outbox-requeue', id: 7 });
+    expect(parseJobsArgs(['outbox', 'requeue', String(MAX_OUTBOX_ID)])).toEqual({ name: 'outbox-requeue', id: MAX_OUTBOX_ID });
+  });
+
   it('reads enqueue with its options, and checks the payload against the task schema', () => {
     expect(parseJobsArgs(['enqueue', 'resize_image', '{"upload":"a.png","width":200}', '--queue', 'low', '--in', '30s', '--max-retry', '3'])).toEqual({
       name: 'enqueue',
@@ -116,6 +134,20 @@ describe('parseJobsArgs', () => {
     [['enqueue', 'nightly_digest', '{}', '--max-retry', '2.5'], '--max-retry must be a whole number'],
     [['enqueue', 'nightly_digest', '{}', '--queue', 'urgent'], 'unknown queue "urgent"'],
     [['stats', '--verbose'], "Unknown option '--verbose'"],
+    [['outbox', 'purge'], 'unknown outbox command "purge": use outbox, or outbox requeue <id>'],
+    [['outbox', 'requeue'], 'outbox requeue needs more arguments (usage: npm run jobs -- outbox requeue <id>)'],
+    [['outbox', 'requeue', '7', '8'], 'too many arguments for outbox requeue'],
+    [['outbox', 'requeue', '0'], '"0" is not an outbox row id: a whole number of 1 or more (npm run jobs -- outbox lists them)'],
+    [['outbox', 'requeue', '-7'], "Unknown option '-7'"],
+    [['outbox', 'requeue', '--', '-7'], '"-7" is not an outbox row id'],
+    [['outbox', 'requeue', '07'], '"07" is not an outbox row id'],
+    [['outbox', 'requeue', '7.5'], '"7.5" is not an outbox row id'],
+    [['outbox', 'requeue', '1e3'], '"1e3" is not an outbox row id'],
+    [['outbox', 'requeue', ' 7'], '" 7" is not an outbox row id'],
+    [['outbox', 'requeue', 'seven'], '"seven" is not an outbox row id'],
+    [['outbox', 'requeue', String(MAX_OUTBOX_ID + 1)], '"9007199254740992" is not an outbox row id'],
+    [['outbox', 'requeue', '9'.repeat(50)], `"${'9'.repeat(40)}…" is not an outbox row id`],
+    [['outbox', '--queue', 'low'], '--queue only goes with enqueue'],
   ])('refuses %j', (argv, reason) => {
     expect(usageError(argv).message).toContain(reason);
   });
@@ -153,6 +185,57 @@ describe('the output', () => {
   it('says when there are no dead jobs', () => {
     expect(formatDeadJobs([])).toBe('no dead jobs');
     expect(formatDeadJobs([], 'low')).toBe('no dead jobs in low');
+  });
+
+  it('prints the outbox line of the overview, pointing at outbox only when rows are dead', () => {
+    expect(formatOutboxCounts({ pending: 3, dead: 0 })).toBe('outbox: 3 pending, 0 dead');
+    expect(formatOutboxCounts({ pending: 0, dead: 2 })).toBe('outbox: 0 pending, 2 dead (npm run jobs -- outbox lists them)');
+  });
+
+  it('prints the outbox: counts first, then each dead row, or that there are none', () => {
+    expect(formatOutbox('data/app.db', { pending: 4, dead: 0 }, [])).toBe('outbox in data/app.db: 4 pending, 0 dead\nno dead outbox rows');
+
+    const dead: DeadOutboxEntry = {
+      id: 7,
+      task: 'send_receipt',
+      payload: { order_id: 'seven' },
+      queue: 'default',
+      runAt: 0,
+      attempts: 2,
+      error: 'bad payload for send_receipt:\norder_id: expected number',
+      deadAt: Date.parse('2026-11-28T02:00:00Z'),
+    };
+    const long = { ...dead, id: 9, task: 'made\nup', error: '', payload: 'x'.repeat(1_000) };
+    expect(formatOutbox('data/app.db', { pending: 0, dead: 5 }, [dead, long])).toBe(
+      [
+        'outbox in data/app.db: 0 pending, 5 dead',
+        '',
+        'dead row 7',
+        '  task      send_receipt',
+        '  queue     default',
+        '  died at   2026-11-28 02:00:00 UTC',
+        '  attempts  2',
+        '  reason    bad payload for send_receipt: order_id: expected number',
+        '  payload   {"order_id":"seven"}',
+        '',
+        'dead row 9',
+        '  task      made up',
+        '  queue     default',
+        '  died at   2026-11-28 02:00:00 UTC',
+        '  attempts  2',
+        '  reason    (none recorded)',
+        `  payload   "${'x'.repeat(OUTBOX_TEXT_WIDTH - 2)}…`,
+        '',
+        'the oldest 2 of 5 dead rows; once the cause is fixed, send one again with: npm run jobs -- outbox requeue <id>',
+      ].join('\n'),
+    );
+  });
+
+  it('flattens text to one line, cut without splitting a character', () => {
+    expect(flatten('a\n  b\r\nc', 20)).toBe('a b c');
+    expect(flatten('abcdef', 4)).toBe('abc…');
+    expect(flatten('😀😀😀😀', 3)).toBe('😀😀…');
+    expect(flatten('😀😀', 2)).toBe('😀😀');
   });
 
   it('prints a scheduled job with its due time, and a dead one with its error and stack', () => {

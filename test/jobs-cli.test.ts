@@ -1,4 +1,7 @@
+import { mkdtempSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerCron, Scheduler } from '../src/jobs/cron.ts';
 import { ServeMux } from '../src/jobs/mux.ts';
@@ -14,6 +17,8 @@ import { waitUntil } from './support/wait.ts';
 const bed = jobsTestbed('jobs-cli');
 const deadBed = jobsTestbed('jobs-cli-dead');
 const failing = new Set<number>();
+// A database path with no file: the overview's outbox line must not read a real data/app.db.
+const databasePath = join(mkdtempSync(join(tmpdir(), 'jobs-cli-')), 'app.db');
 afterAll(async () => {
   await stopAll();
   await bed.cleanup();
@@ -23,7 +28,7 @@ afterAll(async () => {
 /** jobs runs `npm run jobs -- <args>` on a prefix and returns its exit code, its output and how long it took. */
 async function jobs(args: string[], opts: { prefix?: string; redisUrl?: string } = {}) {
   const startedAt = Date.now();
-  const env = { REDIS_URL: opts.redisUrl ?? services().redisUrl, QUEUE_PREFIX: opts.prefix ?? bed.prefix };
+  const env = { REDIS_URL: opts.redisUrl ?? services().redisUrl, QUEUE_PREFIX: opts.prefix ?? bed.prefix, DATABASE_PATH: databasePath };
   const child = spawnScript('src/cmd/jobs.ts', env, `jobs ${args.join(' ')}`, args);
   const { code } = await child.exited;
   return { code, output: child.output(), tookMs: Date.now() - startedAt };
@@ -36,6 +41,8 @@ describe.concurrent('npm run jobs: help and mistakes', () => {
     expect(code).toBe(0);
     expect(output).toMatch(/^Usage: npm run jobs -- <command>/);
     expect(output).toContain('requeue <queue> <id>');
+    expect(output).toMatch(/^ {2}outbox {22}outbox rows pending and dead/m);
+    expect(output).toMatch(/^ {2}outbox requeue <id> {9}make a dead outbox row pending again/m);
   });
 
   it('an unknown command prints the usage and exits 1', async () => {
@@ -85,6 +92,7 @@ describe('npm run jobs stats', () => {
       expect(output).toMatch(/^critical\s+0\s+0\s+1\s+0\s+0$/m);
       expect(output).toMatch(/^default\s+0\s+0\s+0\s+0\s+0$/m);
       expect(output).toMatch(/^low\s+0\s+2\s+0\s+0\s+0$/m);
+      expect(output).toMatch(new RegExp(`^outbox: no database at ${databasePath} \\(DATABASE_PATH\\): the API creates it when it first starts$`, 'm'));
     }
   });
 });

@@ -9,6 +9,8 @@ export const MAX_RETRY_LIMIT = 100;
 export const MAX_PAYLOAD_CHARS = 64 * 1_024;
 /** MAX_ID_LENGTH bounds a job id given to `show` or `requeue`. */
 export const MAX_ID_LENGTH = 200;
+/** MAX_OUTBOX_ID is the largest outbox row id `outbox requeue` accepts: the largest whole number a JS number holds exactly. */
+export const MAX_OUTBOX_ID = Number.MAX_SAFE_INTEGER;
 
 /** JobsCommand is one parsed command line of `npm run jobs`. */
 export type JobsCommand =
@@ -18,6 +20,8 @@ export type JobsCommand =
   | { name: 'dead'; queue: QueueName | undefined }
   | { name: 'show'; queue: QueueName; id: string }
   | { name: 'requeue'; queue: QueueName; id: string }
+  | { name: 'outbox' }
+  | { name: 'outbox-requeue'; id: number }
   | { name: 'enqueue'; task: TaskName; payload: unknown; queue: QueueName; delayMs: number; maxRetry: number | undefined };
 
 /** UsageError: the command line is wrong. showUsage says whether the whole usage should follow the message. */
@@ -32,7 +36,8 @@ export class UsageError extends Error {
 export const JOBS_USAGE = `Usage: npm run jobs -- <command> [arguments]
 
 Look into the job queues (${QUEUES.join(', ')}) at REDIS_URL (or on the Redis Cluster
-of REDIS_CLUSTER_NODES), under QUEUE_PREFIX.
+of REDIS_CLUSTER_NODES), under QUEUE_PREFIX, and into the API's outbox in the
+database at DATABASE_PATH.
 
 Commands:
   stats                       jobs per queue: active, pending, scheduled, dead, completed (the default)
@@ -40,6 +45,8 @@ Commands:
   show <queue> <id>           one job: state, task, payload, attempts, error and stack
   requeue <queue> <id>        send a dead job back to its queue, with a fresh set of attempts
   schedules                   the cron table, with each entry's next run
+  outbox                      outbox rows pending and dead, each dead one with its reason (needs no Redis)
+  outbox requeue <id>         make a dead outbox row pending again, for the API's relay to send
   enqueue <task> ['<json>']   put a task on a queue (the payload defaults to {})
       --queue <queue>         ${QUEUES.join(', ')} (default: ${DEFAULT_QUEUE})
       --in <duration>         run it later: 30s, 10m, 2h, 7d (at most ${MAX_DURATION_MS / 86_400_000}d)
@@ -53,6 +60,7 @@ Examples:
   npm run jobs -- enqueue resize_image '{"upload": "sample.png", "width": 200}' --in 30s --queue low
   npm run jobs -- dead default
   npm run jobs -- requeue default 42
+  npm run jobs -- outbox requeue 7
 `;
 
 const ENQUEUE_OPTIONS = ['queue', 'in', 'max-retry'] as const;
@@ -100,6 +108,8 @@ export function parseJobsArgs(argv: string[]): JobsCommand {
     case 'requeue':
       expectArgs(name, args, 2, 2, '<queue> <id>');
       return { name, queue: parseQueue(args[0]!), id: parseId(args[1]!) };
+    case 'outbox':
+      return parseOutbox(args);
     case 'enqueue': {
       expectArgs(name, args, 1, 2, "<task> ['<json payload>']");
       const task = parseTask(args[0]!);
@@ -146,6 +156,24 @@ function parseId(text: string): string {
     throw new UsageError(`${quote(text)} is not a job id`);
   }
   return text;
+}
+
+/** parseOutbox reads what follows `outbox`: nothing (list), or `requeue <id>`. */
+function parseOutbox(args: string[]): JobsCommand {
+  const [action, ...rest] = args;
+  if (action === undefined) return { name: 'outbox' };
+  if (action !== 'requeue') throw new UsageError(`unknown outbox command ${quote(action)}: use outbox, or outbox requeue <id>`);
+  expectArgs('outbox requeue', rest, 1, 1, '<id>');
+  return { name: 'outbox-requeue', id: parseOutboxId(rest[0]!) };
+}
+
+/** parseOutboxId reads an outbox row id: a whole number from 1 to MAX_OUTBOX_ID, digits only. */
+function parseOutboxId(text: string): number {
+  const id = Number(text);
+  if (!/^[1-9]\d*$/.test(text) || id > MAX_OUTBOX_ID) {
+    throw new UsageError(`${quote(text)} is not an outbox row id: a whole number of 1 or more (npm run jobs -- outbox lists them)`);
+  }
+  return id;
 }
 
 function parseMaxRetry(text: string): number {

@@ -1,3 +1,4 @@
+import type { DeadOutboxEntry } from '../db/outbox.ts';
 import type { ScheduledTask } from '../jobs/cron.ts';
 import type { QueueName } from '../jobs/defaults.ts';
 import type { DeadJob, JobDetails, QueueCounts } from '../jobs/inspector.ts';
@@ -7,6 +8,16 @@ import { formatDuration } from './duration.ts';
 export const STACK_LINES = 6;
 /** ERROR_WIDTH is how much of an error the dead-job table shows. */
 export const ERROR_WIDTH = 60;
+/** OUTBOX_TEXT_WIDTH is how much of a dead outbox row's reason, and of its payload (as JSON), `outbox` prints. */
+export const OUTBOX_TEXT_WIDTH = 300;
+/** OUTBOX_NAME_WIDTH is how much of a dead outbox row's task and queue `outbox` prints: a hand-edited row may hold anything. */
+export const OUTBOX_NAME_WIDTH = 60;
+
+/** OutboxCounts: how many outbox rows wait for Redis, and how many Redis refused for good. */
+export interface OutboxCounts {
+  pending: number;
+  dead: number;
+}
 
 const COUNT_COLUMNS = ['active', 'pending', 'scheduled', 'dead', 'completed'] as const;
 
@@ -52,6 +63,36 @@ export function formatSchedules(entries: (ScheduledTask & { queue: QueueName })[
   return table(['task', 'pattern', 'queue', 'next run'], rows);
 }
 
+/** formatOutboxCounts is the overview's outbox line, pointing at `outbox` when rows are dead. */
+export function formatOutboxCounts({ pending, dead }: OutboxCounts): string {
+  const line = `outbox: ${pending} pending, ${dead} dead`;
+  return dead > 0 ? `${line} (npm run jobs -- outbox lists them)` : line;
+}
+
+/**
+ * formatOutbox prints the outbox's counts, then each dead row given (oldest
+ * first) with its reason and its payload as one line of JSON, both cut to
+ * OUTBOX_TEXT_WIDTH, or a line saying there are none. Line breaks in the
+ * row's text become spaces; the caller still masks control characters.
+ */
+export function formatOutbox(where: string, counts: OutboxCounts, dead: DeadOutboxEntry[]): string {
+  const head = `outbox in ${where}: ${counts.pending} pending, ${counts.dead} dead`;
+  if (dead.length === 0) return `${head}\nno dead outbox rows`;
+  const rows = dead.map((entry) => {
+    const fields: [string, string][] = [
+      ['task', flatten(entry.task, OUTBOX_NAME_WIDTH)],
+      ['queue', flatten(entry.queue, OUTBOX_NAME_WIDTH)],
+      ['died at', formatTime(new Date(entry.deadAt))],
+      ['attempts', String(entry.attempts)],
+      ['reason', flatten(entry.error || '(none recorded)', OUTBOX_TEXT_WIDTH)],
+      ['payload', flatten(JSON.stringify(entry.payload) ?? String(entry.payload), OUTBOX_TEXT_WIDTH)],
+    ];
+    return [`dead row ${entry.id}`, ...aligned(fields).map((line) => `  ${line}`)].join('\n');
+  });
+  const shown = dead.length < counts.dead ? `the oldest ${dead.length} of ${counts.dead} dead rows; ` : '';
+  return [head, ...rows, `${shown}once the cause is fixed, send one again with: npm run jobs -- outbox requeue <id>`].join('\n\n');
+}
+
 /** formatTime prints a time in UTC to the second, "2026-11-28 02:00:00 UTC", or "-" when unset. */
 export function formatTime(date: Date | undefined): string {
   return date ? `${date.toISOString().slice(0, 19).replace('T', ' ')} UTC` : '-';
@@ -69,6 +110,14 @@ export function table(header: string[], rows: string[][], right: boolean[] = [])
 export function oneLine(text: string, max = 200): string {
   const first = text.split('\n', 1)[0] ?? '';
   return first.length > max ? `${first.slice(0, max - 1)}…` : first;
+}
+
+/** flatten puts a text on one line, its line breaks as spaces, cut to max characters with an ellipsis. */
+export function flatten(text: string, max: number): string {
+  const line = text.replace(/\s*[\r\n]+\s*/g, ' ');
+  if (line.length <= max) return line;
+  const chars = Array.from(line); // so the cut never splits a character in two
+  return chars.length <= max ? line : `${chars.slice(0, max - 1).join('')}…`;
 }
 
 function relative(when: Date, now: Date): string {

@@ -1,7 +1,8 @@
 // The jobs inspector: `npm run jobs -- <command>`, like asynq's CLI. It looks
 // into the queues at REDIS_URL, or on the Redis Cluster of REDIS_CLUSTER_NODES
-// (under QUEUE_PREFIX), and can re-queue a dead job
-// or enqueue a task by hand. `npm run jobs -- --help` lists the commands.
+// (under QUEUE_PREFIX), and can re-queue a dead job or enqueue a task by hand.
+// `outbox` reads the API's outbox in SQLite (DATABASE_PATH) and needs no Redis.
+// `npm run jobs -- --help` lists the commands.
 import { loadConfig, type Config } from '../config.ts';
 import { InvalidPayloadError, JobsClient } from '../jobs/client.ts';
 import { producerConnection, targetAddress, waitForRedis } from '../jobs/connection.ts';
@@ -13,6 +14,7 @@ import type { Payload } from '../jobs/tasks.ts';
 import { formatDuration } from './duration.ts';
 import { JOBS_USAGE, parseJobsArgs, UsageError, type JobsCommand } from './jobs-args.ts';
 import { formatDeadJobs, formatJob, formatSchedules, formatStats, formatTime } from './jobs-format.ts';
+import { isOutboxCommand, outboxOverview, runOutboxCommand } from './jobs-outbox.ts';
 
 /** CONNECT_TIMEOUT_MS is how long to wait for Redis before saying it cannot be reached. */
 const CONNECT_TIMEOUT_MS = 3_000;
@@ -20,8 +22,11 @@ const CONNECT_TIMEOUT_MS = 3_000;
 const RUN_TIMEOUT_MS = 10_000;
 /** DEAD_LIMIT is how many dead jobs `dead` lists per queue, newest first. */
 const DEAD_LIMIT = 50;
-/** Control characters (but newlines) that came with job data must not drive the terminal. */
-const CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/g;
+/**
+ * Control characters (but newlines) that came with job data must not drive the
+ * terminal, nor may bidirectional overrides reorder what it shows.
+ */
+const CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 
 let command: JobsCommand;
 let config: Config;
@@ -34,6 +39,15 @@ try {
 }
 if (command.name === 'help') {
   print(JOBS_USAGE.trimEnd());
+  process.exit(0);
+}
+if (isOutboxCommand(command)) {
+  // Before any Redis connection: the outbox is in SQLite, and these commands must work while Redis is down.
+  try {
+    print(runOutboxCommand(command, config.databasePath));
+  } catch (err) {
+    fail((err as Error).message);
+  }
   process.exit(0);
 }
 
@@ -55,10 +69,13 @@ async function run(command: JobsCommand): Promise<number> {
   const inspector = new Inspector(client);
   switch (command.name) {
     case 'help':
-      return 0;
+    case 'outbox':
+    case 'outbox-requeue':
+      return 0; // handled before Redis was connected
     case 'stats':
       print(`queues at ${where}\n`);
       print(formatStats(await inspector.counts()));
+      print(`\n${outboxOverview(config.databasePath)}`);
       return 0;
     case 'dead': {
       const queues = command.queue ? [command.queue] : QUEUES;
