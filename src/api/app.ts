@@ -7,6 +7,7 @@ import type { JobsClient } from '../jobs/client.ts';
 import type { Logger } from '../logger.ts';
 import type { InvoiceService } from '../services/invoices.ts';
 import type { OrderService } from '../services/orders.ts';
+import type { UserService } from '../services/users.ts';
 import { httpTracing } from '../telemetry.ts';
 import { limitBodySize } from './body-limit.ts';
 import { errorResponse } from './errors.ts';
@@ -16,12 +17,15 @@ import { devRoutes } from './routes/dev.ts';
 import { health } from './routes/health.ts';
 import { orderRoutes } from './routes/orders.ts';
 import { readyRoutes, type ReadyDeps } from './routes/ready.ts';
+import { userRoutes } from './routes/users.ts';
 
 /** AppDeps are what the routes need. cmd/api.ts builds the real ones; tests build their own. */
 export interface AppDeps {
   config: Pick<Config, 'env' | 'admin'>;
   jobs: JobsClient;
   users: UserRepo;
+  /** Sign-up, POST /api/users: on in every environment, production included. */
+  userService: UserService;
   orders: OrderService;
   invoices: InvoiceService;
   log: Logger;
@@ -43,6 +47,7 @@ export function createApp(deps: AppDeps) {
   app.use(jsonOnly);
   app.route('/healthz', health);
   app.route('/readyz', readyRoutes(deps.ready));
+  app.route('/api/users', userRoutes(deps.userService));
   app.route('/api/orders', orderRoutes(deps.orders, deps.invoices));
   app.route(ADMIN_JOBS_PATH, adminRoutes(deps.jobs, deps.config.admin, deps.ready.redis));
   if (deps.config.env !== 'production') {

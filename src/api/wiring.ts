@@ -11,6 +11,7 @@ import { OutboxRelay, OutboxWriter } from '../jobs/outbox.ts';
 import type { Logger } from '../logger.ts';
 import { InvoiceService } from '../services/invoices.ts';
 import { OrderService } from '../services/orders.ts';
+import { UserService } from '../services/users.ts';
 import { createApp } from './app.ts';
 
 /** ApiParts is the API process's object graph: the app and what it holds open. */
@@ -30,8 +31,8 @@ type ApiConfig = Pick<Config, 'env' | 'admin' | 'databasePath' | 'redisUrl' | 'r
 /**
  * wireApi builds everything the API needs from its config: the database (with
  * the catalog, and the demo users outside production), a fail-fast Redis
- * connection, the jobs client, the outbox relay, and the order and invoice
- * services. cmd/api.ts serves the app; tests and the benchmark call it
+ * connection, the jobs client, the outbox relay, and the sign-up, order and
+ * invoice services. cmd/api.ts serves the app; tests and the benchmark call it
  * without a port.
  */
 export function wireApi(config: ApiConfig, log: Logger, opts: { relayRetryMs?: number } = {}): ApiParts {
@@ -43,10 +44,13 @@ export function wireApi(config: ApiConfig, log: Logger, opts: { relayRetryMs?: n
   const jobs = new JobsClient(redis, { prefix: config.queuePrefix });
   const outbox = new OutboxRepo(db);
   const relay = new OutboxRelay(outbox, jobs, log, { retryMs: opts.relayRetryMs });
+  const outboxWriter = new OutboxWriter(outbox);
+  const users = new UserRepo(db);
+  const userService = new UserService(db, users, outboxWriter, () => relay.kick());
   const orderRepo = new OrderRepo(db);
-  const orders = new OrderService(db, orderRepo, new OutboxWriter(outbox), () => relay.kick());
+  const orders = new OrderService(db, orderRepo, outboxWriter, () => relay.kick());
   const invoices = new InvoiceService(orderRepo, jobs);
-  const app = createApp({ config, jobs, users: new UserRepo(db), orders, invoices, log, ready: { redis, db } });
+  const app = createApp({ config, jobs, users, userService, orders, invoices, log, ready: { redis, db } });
 
   return {
     app,
