@@ -121,10 +121,9 @@ describe('POST /api/users', () => {
     expect(welcomeRows().filter((p) => p.to === email)).toHaveLength(1);
   });
 
-  describe('answers 400 naming the field, and writes nothing, for', () => {
+  describe('answers 422 naming the field (400 for a body that is not JSON), and writes nothing, for', () => {
     const email = 'bad-input@example.test';
     const cases: [string, unknown, RegExp][] = [
-      ['a body that is not JSON', '{"email": "a@example.test",', /^body must be JSON$/],
       ['a JSON body that is not an object', '"ada@example.test"', /^Invalid input: expected object/],
       ['no email', { name: 'Kim' }, /^email: /],
       ['no name', { email }, /^name: /],
@@ -150,14 +149,20 @@ describe('POST /api/users', () => {
       const usersBefore = countUsers();
       const welcomes = welcomeRows().length;
       const { status, body } = await bed.post('/api/users', input);
-      expect({ status, body }).toEqual({ status: 400, body: { error: expect.stringMatching(message) } });
+      expect({ status, body }).toEqual({ status: 422, body: { error: expect.stringMatching(message) } });
       expect(countUsers()).toBe(usersBefore);
       expect(welcomeRows()).toHaveLength(welcomes);
     });
 
+    it('a body that is not JSON, with 400', async () => {
+      const usersBefore = countUsers();
+      expect(await bed.post('/api/users', '{"email": "a@example.test",')).toEqual({ status: 400, body: { error: 'body must be JSON' } });
+      expect(countUsers()).toBe(usersBefore);
+    });
+
     it('every field at once, each named', async () => {
       const { status, body } = await bed.post('/api/users', { email: 'nope', name: '', birthday: 'soon' });
-      expect(status).toBe(400);
+      expect(status).toBe(422);
       expect(body.error).toMatch(/^email: .*; name: .*; birthday: /);
     });
 

@@ -50,16 +50,17 @@ function latestToday(): string {
  * userRoutes: POST /api/users signs a customer up with `{ email, name }` and
  * an optional `birthday`, and answers 201 with the user. The welcome email
  * (send_welcome) goes through the outbox, in the user's transaction. It
- * answers 400 for a body that is not JSON or a field that does not fit,
- * naming each; 409 when the email (trimmed and lowercased) is taken; 503 while
- * the database is busy. Unknown fields are ignored, as POST /api/orders does.
+ * answers 400 for a body that is not JSON; 422 for JSON whose fields do not
+ * fit, naming each; 409 when the email (trimmed and lowercased) is taken; 503
+ * while the database is busy. Unknown fields are ignored, as POST /api/orders
+ * does.
  */
 export function userRoutes(users: UserService) {
   return new Hono().post('/', async (c) => {
     const body = await c.req.json().catch(() => undefined);
     if (body === undefined) return errorResponse(c, 400, 'body must be JSON');
     const parsed = SignUpBody.safeParse(body);
-    if (!parsed.success) return errorResponse(c, 400, formatIssues(parsed.error.issues));
+    if (!parsed.success) return errorResponse(c, 422, formatIssues(parsed.error.issues));
 
     try {
       const { email, name, birthday } = parsed.data;
