@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedisServer, type RedisServer } from './harness/redis-server.ts';
 import { uniquePrefix } from './harness/services.ts';
+import { RELAY_BATCH_SIZE } from '../src/jobs/outbox-jobs.ts';
 import { OutboxWriter } from '../src/jobs/outbox.ts';
 import { apiTestbed } from './support/api.ts';
 import { waitUntil } from './support/wait.ts';
@@ -66,13 +67,19 @@ describe('orders while Redis is down', () => {
   it('delivers a backlog larger than one batch', async () => {
     await redis.stop();
     const before = bed.db.prepare('SELECT COUNT(*) AS n FROM outbox').get() as { n: number };
-    for (let i = 0; i < 40; i++) expect((await bed.post('/api/orders', { user_id: 1, sku: 'sticker', quantity: 1 })).status).toBe(201);
-    expect(bed.outbox.countPending()).toBe(120);
+    // One order kicks the relay, which fails and tries again; many more rows wait behind its three.
+    expect((await bed.post('/api/orders', { user_id: 1, sku: 'sticker', quantity: 1 })).status).toBe(201);
+    const writer = new OutboxWriter(bed.outbox);
+    bed.db.transaction(() => {
+      for (let i = 0; i < RELAY_BATCH_SIZE; i++) writer.enqueue('send_receipt', { order_id: 1_000_000 + i });
+    })();
+    const backlog = RELAY_BATCH_SIZE + 3;
+    expect(bed.outbox.countPending()).toBe(backlog);
 
     await redis.start(); // no kick: the relay's own retry must bring all of it out
     await waitUntil('the backlog to go out', () => bed.outbox.countPending() === 0, 20_000);
     const jobs = await bed.jobs.queue('default').getJobs(['waiting', 'delayed'], 0, -1);
-    expect(jobs.filter((job) => Number(job.id!.replace('outbox-', '')) > before.n)).toHaveLength(120);
+    expect(jobs.filter((job) => Number(job.id!.replace('outbox-', '')) > before.n)).toHaveLength(backlog);
   });
 });
 

@@ -1,7 +1,8 @@
 import type { Logger } from '../logger.ts';
-import { DEFAULT_PENDING_LIMIT, type OutboxRepo } from '../db/outbox.ts';
+import type { OutboxRepo } from '../db/outbox.ts';
 import { DEFAULT_QUEUE, type QueueName } from './defaults.ts';
 import { InvalidPayloadError, type JobsClient } from './client.ts';
+import { deadRowMessage, RELAY_BATCH_SIZE } from './outbox-jobs.ts';
 import { relayPass, type RelayPass } from './relay-pass.ts';
 import { checkPayload, type Payload, type TaskName } from './tasks.ts';
 import { currentTraceparent } from './trace-context.ts';
@@ -40,9 +41,11 @@ export class OutboxWriter {
 
 /**
  * OutboxRelay decides when the outbox's rows go to BullMQ; each pass over them
- * is relayPass(). kick() after a write relays at once. While Redis is down it
- * warns once, then tries again every OUTBOX_RETRY_MS until the rows are out,
- * and says so when they are.
+ * is relayPass(). kick() after a write relays at once, and passes follow each
+ * other while they find full batches. While Redis is down it warns once, then
+ * tries again every OUTBOX_RETRY_MS until the rows are out, and says so when
+ * they are. A row that Redis will never take is no outage: it logs one error
+ * for that row, which stays in the table as dead, and goes on with the rest.
  */
 export class OutboxRelay {
   #running: Promise<void> | undefined;
@@ -92,7 +95,10 @@ export class OutboxRelay {
     let pass: RelayPass;
     do {
       // A pass that throws (say, the database failed) waits and tries again, like an outage.
-      pass = await relayPass(this.outbox, this.client, now).catch((err: unknown) => ({ sent: 0, error: String(err) }));
+      pass = await relayPass(this.outbox, this.client, now).catch((err: unknown) => ({ sent: 0, dead: [], error: String(err) }));
+      for (const row of pass.dead) {
+        this.log.error({ outbox_id: row.id, task: row.task, queue: row.queue, error: row.reason }, deadRowMessage(row));
+      }
       if (pass.error !== undefined) {
         if (!this.#failing) this.log.warn({ pending: this.outbox.countPending(), error: pass.error }, OUTAGE_WARNING);
         this.#failing = true;
@@ -100,7 +106,7 @@ export class OutboxRelay {
         return;
       }
       // A full batch may have more behind it.
-    } while (pass.sent === DEFAULT_PENDING_LIMIT);
+    } while (pass.sent + pass.dead.length === RELAY_BATCH_SIZE);
 
     if (this.#failing) this.log.info(BACK_NOTICE);
     this.#failing = false;
