@@ -19,12 +19,13 @@ import { pathToFileURL } from 'node:url';
 import { Queue } from 'bullmq';
 import { pino } from 'pino';
 import { openDatabase } from '../src/db/database.ts';
-import { DEFAULT_PENDING_LIMIT, OutboxRepo, type OutboxEntry } from '../src/db/outbox.ts';
+import { OutboxRepo, type OutboxEntry } from '../src/db/outbox.ts';
 import { freePort } from '../src/dev/free-port.ts';
 import { startLocalRedis } from '../src/dev/local-redis.ts';
 import { JobsClient } from '../src/jobs/client.ts';
 import { producerConnection } from '../src/jobs/connection.ts';
 import type { QueueName } from '../src/jobs/defaults.ts';
+import { RELAY_BATCH_SIZE } from '../src/jobs/outbox-jobs.ts';
 import { OutboxRelay } from '../src/jobs/outbox.ts';
 import { apiLoad } from './api-load.ts';
 import { goal, loadLine, perSecond, ratio, seconds } from './format.ts';
@@ -39,7 +40,7 @@ export const DRAIN_GOAL_MS = 1_000;
 export const DRAIN_GOAL_CONNECTIONS = 50;
 
 /** How many rows the relay reads per pass, and so the bare addBulk's batch size. */
-const BATCH = DEFAULT_PENDING_LIMIT;
+const BATCH = RELAY_BATCH_SIZE;
 
 export interface RelayOptions {
   redisUrl: string;
@@ -201,7 +202,7 @@ export function drainLine(connections: number, backlog: { rows: number; drainMs:
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const arg = (name: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
   const rows = Number(arg('--rows') ?? 20_000);
-  const rounds = Number(arg('--rounds') ?? 3);
+  const rounds = Number(arg('--rounds') ?? 5);
   const port = await freePort();
   const dir = await mkdtemp(join(tmpdir(), 'bench-relay-'));
   const redis = await startLocalRedis(port, join(dir, 'redis'));
