@@ -49,8 +49,8 @@ interface BulkJob {
 
 /**
  * sendBatch hands jobs to Redis: one addBulk per queue, the queues at once.
- * A row whose task, queue or payload is wrong is not sent: it comes back
- * dead, with the reason. When Redis refuses a queue's bulk for anything but
+ * A row whose task, queue or payload is wrong, or a job whose delay is below
+ * 0, is not sent: it comes back dead, with the reason. When Redis refuses a queue's bulk for anything but
  * an outage, that queue's jobs are sent again one by one, so that only the
  * rows Redis refuses come back dead. Each job joins the trace of the
  * request that wrote its row.
@@ -66,6 +66,11 @@ export async function sendBatch(client: JobsClient, jobs: readonly OutboxJob[]):
   for (const { row, delay, jobId } of jobs) {
     if (!isQueueName(row.queue)) {
       dead.push(deadRow(row, `unknown queue "${row.queue}", expected one of ${QUEUES.join(', ')}`));
+      continue;
+    }
+    // As JobsClient.enqueueIn does: NaN, Infinity or a delay below 0 is a caller's bug, not "now".
+    if (!Number.isFinite(delay) || delay < 0) {
+      dead.push(deadRow(row, `delay must be 0 or more ms, got ${delay}`));
       continue;
     }
     const checked = checkPayload(row.task as TaskName, row.payload);
@@ -138,14 +143,14 @@ function failFast(queue: Queue): void {
  * traces a bulk as one span and gives every job that span's context, so here
  * each job gets an add span of its own, in the trace of its row's
  * traceparent, and carries that span's context (`opts.telemetry.metadata`)
- * to the worker. The bulk's own span starts a trace of its own, so that a
- * relay kicked inside some request does not pull the jobs into its trace.
+ * to the worker. BullMQ's span for the whole bulk goes in the trace of the
+ * oldest row, never in that of whatever request kicked the relay.
  */
 async function addBulk(queue: Queue, bulk: BulkJob[]): Promise<void> {
   const spans = bulk.map((job) => startAddSpan(queue, job));
   for (const [i, traced] of spans.entries()) if (traced) bulk[i]!.opts.telemetry = { metadata: traced.metadata };
   try {
-    const added = await inTraceOf(undefined, () => queue.addBulk(bulk));
+    const added = await inTraceOf(bulk[0]?.row.traceparent, () => queue.addBulk(bulk));
     for (const [i, job] of added.entries()) spans[i]?.span.setAttribute(TelemetryAttributes.JobId, job.id!);
   } catch (err) {
     for (const traced of spans) traced?.span.recordException(err as Error);

@@ -11,7 +11,7 @@ import { freePort } from '../../src/dev/free-port.ts';
 import { JobsClient } from '../../src/jobs/client.ts';
 import { producerConnection, type RedisTarget } from '../../src/jobs/connection.ts';
 import { QUEUES } from '../../src/jobs/defaults.ts';
-import { RELAY_BATCH_SIZE } from '../../src/jobs/outbox-jobs.ts';
+import { RELAY_BATCH_SIZE, sendBatch } from '../../src/jobs/outbox-jobs.ts';
 import { BACK_NOTICE, OUTAGE_WARNING, OutboxRelay } from '../../src/jobs/outbox.ts';
 import { captureLog, type LogCapture } from '../course/log.ts';
 import { startRedisServer, type RedisServer } from '../harness/redis-server.ts';
@@ -173,6 +173,25 @@ describe('a row that Redis will never take', () => {
     expect(bed.outbox.dead().map((row) => row.id)).toEqual([poison]);
     expect((await bed.jobIds()).length).toBe(RELAY_BATCH_SIZE + 9);
     expect(bed.warnings()).toEqual([]);
+  });
+});
+
+describe('sendBatch', () => {
+  it('sets a job whose delay is below 0, NaN or Infinity aside as a bug, and sends the others', async () => {
+    const bed = await openBed();
+    const ids = [bed.add({}), bed.add({}), bed.add({}), bed.add({})];
+    const rows = bed.outbox.pending();
+    const delays = [0, -1, Number.NaN, Number.POSITIVE_INFINITY];
+
+    const batch = await sendBatch(bed.client, rows.map((row, i) => ({ row, delay: delays[i]!, jobId: `outbox-${row.id}` })));
+
+    expect(batch.sent).toEqual([ids[0]]);
+    expect(batch.dead.map((row) => [row.id, row.reason])).toEqual([
+      [ids[1], 'delay must be 0 or more ms, got -1'],
+      [ids[2], 'delay must be 0 or more ms, got NaN'],
+      [ids[3], 'delay must be 0 or more ms, got Infinity'],
+    ]);
+    expect(await bed.jobIds()).toEqual(jobIdsOf([ids[0]!]));
   });
 });
 
