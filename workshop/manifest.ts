@@ -195,10 +195,10 @@ export const EXERCISES: readonly Exercise[] = [
     processes: ['api', 'worker'],
     chapter: '12-beyond-the-lesson-the-outbox',
     hints: [
-      'TODO(1): with Redis down, what does `.catch(() => {})` do with the error, and which line runs next anyway? Where must `outbox.markSent(row.id)` go, so that it runs only once `enqueueIn` has resolved?',
-      'TODO(1): wrap the `await` in `try { … } catch (err) { … }`. In the catch, `outbox.markFailed(row.id, error)` keeps the row pending, and returning `{ sent, error }` ends the pass, which `OutboxRelay` turns into one warning and another try in a second. TODO(2): how long is left between `now()` and `row.runAt`, and what if that is below 0?',
-      'TODO(3): `EnqueueOptions` has a `jobId`. What never changes for a row, and is not a bare number (BullMQ keeps those for its own ids)?',
-      'TODO(2): `const delay = Math.max(0, row.runAt - now());` TODO(3): ``const opts = { queue: row.queue as QueueName, jobId: `outbox-${row.id}` };`` TODO(1): `try { await inTraceOf(row.traceparent, () => client.enqueueIn(row.task as TaskName, row.payload as Payload<TaskName>, delay, opts)); } catch (err) { const error = err instanceof Error ? err.message : String(err); outbox.markFailed(row.id, error); return { sent, error }; }` then `outbox.markSent(row.id); sent++;`',
+      'TODO(1): with Redis down, `sendBatch` throws. What does the `.catch(...)` turn that error into, and which rows does `outbox.markAllSent` mark next? Where must `markAllSent` go, so that it runs only once `sendBatch` has resolved?',
+      'TODO(1): declare `batch` before a `try { … } catch (err) { … }` around the `await`. In the catch, `outbox.markFailed(rows[0]!.id, error)` counts a failed try and keeps every row pending, and returning `{ sent: 0, dead: [], error }` ends the pass, which `OutboxRelay` turns into one warning and another try in a second. TODO(2): how long is left between `now()` and `row.runAt`, and what if that is below 0?',
+      'TODO(3): an `OutboxJob` has a `jobId`. What never changes for a row, and is not a bare number (BullMQ keeps those for its own ids)?',
+      'TODO(2) and TODO(3): ``const jobs = rows.map((row) => ({ row, delay: Math.max(0, row.runAt - now()), jobId: `outbox-${row.id}` }));`` TODO(1): `let batch: SentBatch; try { batch = await sendBatch(client, jobs); } catch (err) { const error = err instanceof Error ? err.message : String(err); outbox.markFailed(rows[0]!.id, error); return { sent: 0, dead: [], error }; }` then `outbox.markAllSent(batch.sent);` and the rest as it is.',
     ],
   },
 ];

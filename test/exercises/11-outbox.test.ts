@@ -1,6 +1,6 @@
-// Exercise 11: one pass of the outbox relay hands each saved job to Redis with
-// its due time and a job id of its own, marks it sent only once Redis has it,
-// and stops at the first row Redis does not take, so nothing is lost in an outage.
+// Exercise 11: one pass of the outbox relay hands a batch of saved jobs to
+// Redis, each with its due time and a job id of its own, and marks the rows
+// sent only once Redis has them, so nothing is lost in an outage.
 import { randomInt } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -36,6 +36,7 @@ interface OutboxRow {
   task: string;
   run_at: number;
   sent_at: number | null;
+  dead_at: number | null;
   attempts: number;
   last_error: string | null;
 }
@@ -44,7 +45,7 @@ interface OutboxRow {
 function rowsOf(db: Db, orderId: number): OutboxRow[] {
   return db
     .prepare<[number], OutboxRow>(
-      "SELECT id, task, run_at, sent_at, attempts, last_error FROM outbox WHERE json_extract(payload, '$.order_id') = ? ORDER BY id",
+      "SELECT id, task, run_at, sent_at, dead_at, attempts, last_error FROM outbox WHERE json_extract(payload, '$.order_id') = ? ORDER BY id",
     )
     .all(orderId);
 }
@@ -53,7 +54,7 @@ function describeRows(rows: OutboxRow[]): string {
   if (rows.length === 0) return '(no rows)';
   return rows
     .map((row) => {
-      const sent = row.sent_at === null ? 'NOT SENT' : 'sent';
+      const sent = row.dead_at !== null ? 'DEAD (set aside, never sent)' : row.sent_at === null ? 'NOT SENT' : 'sent';
       const error = row.last_error ? `, last error: ${row.last_error}` : '';
       return `row ${row.id} ${row.task}: ${sent}, due ${new Date(row.run_at).toISOString()}, ${row.attempts} failed tries${error}`;
     })
@@ -135,7 +136,7 @@ function describePass(pass: RelayPass | undefined): string {
 }
 
 describe('relayPass', () => {
-  it('while Redis is down, a pass marks no row sent: it marks the first row failed, stops, and returns the error; the next pass sends the rows (TODO 1)', async () => {
+  it('while Redis is down, a pass marks no row sent: it marks the first row failed and returns the error; the next pass sends the rows (TODO 1)', async () => {
     const shop = await openShop();
     const orderId = randomInt(1_000, 1_000_000);
     explainShop(shop, orderId);
@@ -151,13 +152,13 @@ describe('relayPass', () => {
       const marked = rows.filter((row) => row.sent_at !== null);
       expect(
         marked.map((row) => `row ${row.id} ${row.task}`),
-        "Redis is down, so no job reached it, yet these rows are marked sent: they are lost, as with the lesson's `_ =`. Mark a row sent only once enqueueIn has resolved",
+        "Redis is down, so no job reached it, yet these rows are marked sent: they are lost, as with the lesson's `_ =`. Mark the rows sent only once sendBatch has resolved",
       ).toEqual([]);
       expect(
         rows.map((row) => row.attempts),
-        "the pass should mark the first row failed (outbox.markFailed) and stop there: the rows behind it wait their turn, so the jobs still go out in order. Failed tries per row, oldest first",
+        'the pass should keep the rows pending, with one failed try on the first (outbox.markFailed): the next pass sends them again, in order. Failed tries per row, oldest first',
       ).toEqual([1, 0, 0]);
-      expect(pass.error, 'relayPass should return the error that stopped it, as { sent, error }: OutboxRelay waits for it to try again later').toEqual(expect.any(String));
+      expect(pass.error, 'relayPass should return the error that stopped it, as { sent: 0, dead: [], error }: OutboxRelay waits for it to try again later').toEqual(expect.any(String));
       expect(pass.sent, 'relayPass should return how many rows it sent: none').toBe(0);
     } finally {
       await redis.start();
@@ -165,7 +166,7 @@ describe('relayPass', () => {
 
     await waitUntil('the connection to Redis to be back', () => shop.redis.status === 'ready', 5_000);
     pass = await relayPass(shop.outbox, shop.jobs, Date.now);
-    expect(pass, 'with Redis back, the next pass should send the three rows').toEqual({ sent: 3 });
+    expect(pass, 'with Redis back, the next pass should send the three rows').toEqual({ sent: 3, dead: [] });
     expect(rowsOf(shop.db, orderId).every((row) => row.sent_at !== null), 'with Redis back, every row should be marked sent').toBe(true);
     expect((await shop.jobsOf(orderId)).map((job) => job.name).sort(), 'each job should reach Redis once').toEqual(['ask_for_review', 'send_receipt', 'update_inventory']);
   });
@@ -210,27 +211,29 @@ describe('relayPass', () => {
     }
   });
 
-  it('sends a row twice as one job: the process died after Redis took the job, before the row was marked sent (TODO 3)', async () => {
+  it('sends a batch twice as one job per row: the process died after Redis took the jobs, before the rows were marked sent (TODO 3)', async () => {
     const shop = await openShop();
     const orderId = randomInt(1_000, 1_000_000);
     explainShop(shop, orderId);
     shop.writeOrderJobs(orderId);
 
-    // The first pass dies right after Redis took the first job: the row is never marked sent.
+    // The first pass dies right after Redis took the jobs: the rows are never marked sent.
     const dying: OutboxRepo = Object.create(shop.outbox);
-    dying.markSent = () => {
+    dying.markAllSent = () => {
       throw new Error('the process died here');
     };
     await relayPass(dying, shop.jobs, Date.now).catch(() => {});
-    const [first] = rowsOf(shop.db, orderId);
-    expect(first?.sent_at, 'the first row should still look unsent after the crash').toBeNull();
+    expect(
+      rowsOf(shop.db, orderId).map((row) => row.sent_at),
+      'the rows should still look unsent after the crash',
+    ).toEqual([null, null, null]);
 
-    // The restarted process sends it again, with the two rows behind it.
+    // The restarted process sends them again.
     await relayPass(shop.outbox, shop.jobs, Date.now);
     const jobs = await shop.jobsOf(orderId);
     expect(
       jobs.map((job) => `${job.name} (job ${job.id})`).sort(),
-      `row ${first?.id} went to Redis twice: the second send should add no job. The same row, the same job id`,
+      "the order's rows went to Redis twice: the second send should add no job. The same row, the same job id",
     ).toEqual(rowsOf(shop.db, orderId).map((row) => `${row.task} (job outbox-${row.id})`).sort());
   });
 });

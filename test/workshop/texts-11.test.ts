@@ -6,12 +6,15 @@ import { RedisConnection } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/database.ts';
-import { DEFAULT_PENDING_LIMIT, OutboxRepo } from '../../src/db/outbox.ts';
+import { OutboxRepo } from '../../src/db/outbox.ts';
 import { producerConnection, redisConnection } from '../../src/jobs/connection.ts';
-import type { JobsClient } from '../../src/jobs/client.ts';
+import { JobsClient } from '../../src/jobs/client.ts';
+import { deadRowMessage, RELAY_BATCH_SIZE } from '../../src/jobs/outbox-jobs.ts';
 import { BACK_NOTICE, OUTAGE_WARNING, OUTBOX_RETRY_MS, OutboxRelay, OutboxWriter } from '../../src/jobs/outbox.ts';
 import { REMINDER_EVERY_MS, RedisErrorLog, describeRedisError } from '../../src/jobs/redis-errors.ts';
+import { checkPayload } from '../../src/jobs/tasks.ts';
 import { captureLog } from '../course/log.ts';
+import { startRedisServer } from '../harness/redis-server.ts';
 import { jobsTestbed } from '../support/jobs.ts';
 import { waitUntil } from '../support/wait.ts';
 
@@ -59,23 +62,27 @@ describe("exercise 11's texts", () => {
       writer.enqueue('update_inventory', { order_id: 1 });
       writer.enqueueIn('ask_for_review', { order_id: 1 }, 1_000);
     })();
-    let down = true;
-    let tries = 0;
-    const client = {
-      async enqueueIn() {
-        tries++;
-        if (down) throw new Error('Redis is not reachable (connection reconnecting)');
-        return { id: 'x', queue: 'default' };
-      },
-    } as unknown as JobsClient;
+    // The API's relay on a Redis of its own, stopped while the relay tries and started again.
+    const server = await startRedisServer();
+    const redis = producerConnection({ redisUrl: server.url });
+    const client = new JobsClient(redis, { prefix: 'texts11' });
     const log = captureLog();
     const relay = new OutboxRelay(outbox, client, log.logger, { retryMs: 10 });
-    relay.kick();
-    await waitUntil('a few tries while Redis is down', () => tries >= 4);
-    down = false;
-    await waitUntil('the rows to go out', () => outbox.countPending() === 0);
-    await relay.stop();
-    db.close();
+    try {
+      await waitUntil('the connection to Redis', () => redis.status === 'ready');
+      await server.stop();
+      await waitUntil('the connection to notice', () => redis.status !== 'ready');
+      relay.kick();
+      await waitUntil('a few tries while Redis is down', () => (outbox.pending()[0]?.attempts ?? 0) >= 4);
+      await server.start();
+      await waitUntil('the rows to go out', () => outbox.countPending() === 0);
+    } finally {
+      await relay.stop();
+      await client.close();
+      redis.disconnect();
+      await server.stop();
+      db.close();
+    }
 
     const entries = log.lines().map((line) => JSON.parse(line) as { level: number; msg: string; pending?: number });
     expect(entries.map((entry) => [entry.level, entry.msg])).toEqual([
@@ -86,6 +93,13 @@ describe("exercise 11's texts", () => {
     expect(readme).toContain(`\`${BACK_NOTICE}\``);
     expect(OUTBOX_RETRY_MS, 'the README says the relay tries again every second').toBe(1_000);
     expect(readme).toContain('tries again every second');
+  });
+
+  it("quote the relay's error line for a row set aside as dead", () => {
+    const checked = checkPayload('send_receipt', { order_id: 'x' });
+    expect(checked.ok).toBe(false);
+    const reason = checked.ok ? '' : checked.reason;
+    expect(readme).toContain(`\`${deadRowMessage({ id: 7, task: 'send_receipt', queue: 'default', reason })}\``);
   });
 
   it('say how long the API and the worker wait between reconnects, and how soon the jobs go out', async () => {
@@ -106,8 +120,9 @@ describe("exercise 11's texts", () => {
   });
 
   it('say how many rows a pass takes, and which jobs BullMQ keeps', () => {
-    expect(readme).toContain(`\`outbox.pending()\` gives up to ${DEFAULT_PENDING_LIMIT} unsent rows, oldest first`);
-    expect(chapter).toContain(`\`outbox.pending()\`: up to ${DEFAULT_PENDING_LIMIT} unsent rows, oldest first`);
+    const batch = RELAY_BATCH_SIZE.toLocaleString('en');
+    expect(readme).toContain(`\`outbox.pending(RELAY_BATCH_SIZE)\` gives up to ${batch} unsent rows, oldest first`);
+    expect(chapter).toContain(`\`outbox.pending(RELAY_BATCH_SIZE)\`: up to ${batch} unsent rows, oldest first`);
     const kept = bed.client.jobOptions();
     expect(kept.removeOnFail, 'dead jobs stay').toBeUndefined();
     expect(readme).toContain(`each queue keeps its latest ${(kept.removeOnComplete as { count: number }).count.toLocaleString('en')} completed jobs; dead ones stay until you remove them`);
