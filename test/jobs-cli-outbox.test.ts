@@ -1,12 +1,14 @@
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Queue } from 'bullmq';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../src/db/database.ts';
 import { OutboxRepo } from '../src/db/outbox.ts';
 import { freePort } from '../src/dev/free-port.ts';
 import { spawnScript, stopAll } from './harness/process.ts';
 import { services, uniquePrefix } from './harness/services.ts';
+import { waitUntil } from './support/wait.ts';
 
 // `npm run jobs -- outbox` as a real process, on an outbox of our own making:
 // a sent row, a pending one and two that Redis refused for good.
@@ -123,7 +125,7 @@ describe('npm run jobs -- outbox requeue', () => {
     expect(output.trim()).toBe(
       [
         `outbox row ${file.dead} is pending again, its tries counted from zero.`,
-        "The API's relay sends it on its next pass: after the next order (or other job the API writes to the outbox), or when the API starts.",
+        "A running API's relay sends it within 5 s: it looks for such rows that often.",
       ].join('\n'),
     );
     const after = rows(file.path);
@@ -133,6 +135,34 @@ describe('npm run jobs -- outbox requeue', () => {
     expect(new OutboxRepo(db).pending().map((entry) => entry.id)).toEqual([file.pending, file.dead]);
     db.close();
   });
+
+  it('is sent by a running API that no order kicks, within its sweep', async () => {
+    const file = outboxFile();
+    // A row that died for a cause since fixed: its payload fits its task.
+    const db = openDatabase(file.path);
+    const outbox = new OutboxRepo(db);
+    const fixed = outbox.add({ task: 'send_receipt', payload: { order_id: 4 }, queue: 'default', runAt: Date.now() });
+    outbox.markDead(fixed, 'Redis refused the job: OOM command not allowed when used memory > maxmemory');
+    db.close();
+    const prefix = uniquePrefix('jobs-cli-outbox-sweep');
+    const env = { DATABASE_PATH: file.path, REDIS_URL: services().redisUrl, QUEUE_PREFIX: prefix };
+    const api = spawnScript('src/cmd/api.ts', { ...env, PORT: String(await freePort()) }, 'api-sweep');
+    await api.waitForOutput(/API listening/, 30_000);
+    // The API's first pass sends the pending row; the dead one waits for the requeue.
+    const queue = new Queue('default', { connection: { url: services().redisUrl }, prefix });
+    try {
+      await waitUntil('the pending row in Redis', async () => (await queue.getJob(`outbox-${file.pending}`)) !== undefined, 15_000);
+      expect(await queue.getJob(`outbox-${fixed}`)).toBeUndefined();
+
+      const { code, output } = await jobs(['outbox', 'requeue', String(fixed)], env);
+      expect(code, output).toBe(0);
+      await waitUntil('the requeued row in Redis, with no order to kick the relay', async () => (await queue.getJob(`outbox-${fixed}`)) !== undefined, 15_000);
+    } finally {
+      await queue.close();
+      api.kill('SIGTERM');
+      await api.exited;
+    }
+  }, 60_000);
 
   it('fails, changing nothing, for an id that is unknown or not dead', async () => {
     const file = outboxFile();

@@ -37,8 +37,10 @@ await waitForRedis(api.redis, REDIS_STARTUP_WAIT_MS).catch(() =>
   log.warn('Redis is not reachable yet: enqueues answer 503 and orders wait in the outbox until it is back'),
 );
 
-// Jobs written while the last API process was down, or Redis was, go out now.
+// Jobs written while the last API process was down, or Redis was, go out now;
+// and rows that no order kicks the relay for (a requeued one) within seconds.
 api.relay.kick();
+api.relay.sweepEvery();
 
 /** KEEP_ALIVE_TIMEOUT_MS: how long an idle keep-alive connection stays open (Node's default, said aloud). */
 const KEEP_ALIVE_TIMEOUT_MS = 5_000;

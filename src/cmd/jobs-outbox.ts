@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import { IN_MEMORY, openDatabase } from '../db/database.ts';
 import { OutboxRepo } from '../db/outbox.ts';
+import { OUTBOX_SWEEP_MS } from '../jobs/outbox.ts';
 import type { JobsCommand } from './jobs-args.ts';
 import { formatOutbox, formatOutboxCounts } from './jobs-format.ts';
 
@@ -33,7 +34,7 @@ export function runOutboxCommand(command: OutboxCommand, databasePath: string): 
     // starts, and every second while Redis refuses it. So an idle API leaves the row here until then.
     return [
       `outbox row ${command.id} is pending again, its tries counted from zero.`,
-      "The API's relay sends it on its next pass: after the next order (or other job the API writes to the outbox), or when the API starts.",
+      `A running API's relay sends it within ${OUTBOX_SWEEP_MS / 1_000} s: it looks for such rows that often.`,
     ].join('\n');
   });
 }

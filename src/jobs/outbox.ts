@@ -10,6 +10,13 @@ import { currentTraceparent } from './trace-context.ts';
 /** OUTBOX_RETRY_MS: while Redis is unreachable, the relay tries again this often. */
 export const OUTBOX_RETRY_MS = 1_000;
 
+/**
+ * OUTBOX_SWEEP_MS: the relay also looks every this often, for rows that no
+ * write kicked it for: one requeued with `npm run jobs -- outbox requeue`, or
+ * one that another API process wrote just before it died.
+ */
+export const OUTBOX_SWEEP_MS = 5_000;
+
 /** The relay's two log lines: Redis went away while jobs waited (once per outage), and it is back. */
 export const OUTAGE_WARNING = 'outbox: cannot reach the queue; the jobs wait here and go out when it is back';
 export const BACK_NOTICE = 'outbox: the queue is back; waiting jobs delivered';
@@ -51,6 +58,7 @@ export class OutboxRelay {
   #running: Promise<void> | undefined;
   #again = false;
   #retryTimer: NodeJS.Timeout | undefined;
+  #sweepTimer: NodeJS.Timeout | undefined;
   #stopped = false;
   /** True while Redis is unreachable, so the outage is logged once, not every second. */
   #failing = false;
@@ -78,6 +86,12 @@ export class OutboxRelay {
     });
   }
 
+  /** sweepEvery kicks the relay every `everyMs` until stop(). The timer does not keep the process alive. */
+  sweepEvery(everyMs = OUTBOX_SWEEP_MS): void {
+    clearInterval(this.#sweepTimer);
+    this.#sweepTimer = setInterval(() => this.kick(), everyMs).unref();
+  }
+
   /** idle resolves when no relay is running; tests use it to wait for the outbox to settle. */
   async idle(): Promise<void> {
     while (this.#running) await this.#running;
@@ -86,6 +100,7 @@ export class OutboxRelay {
   async stop(): Promise<void> {
     this.#stopped = true;
     clearTimeout(this.#retryTimer);
+    clearInterval(this.#sweepTimer);
     await this.idle();
   }
 
