@@ -16,8 +16,8 @@ const CreateOrderBody = z.object({
 
 /**
  * orderRoutes: POST /api/orders creates an order; its jobs go through the
- * outbox. It answers 409 when the product has too few units left, and 422 for
- * an unknown user or product. POST /api/orders/:id/invoice enqueues the
+ * outbox. It answers 409 when the product has too few units left, 422 for
+ * an unknown user or product, and 503 while the database is busy. POST /api/orders/:id/invoice enqueues the
  * order's invoice and answers 202 with the job id, or 503 at once while Redis
  * or the database is unavailable.
  */
@@ -37,7 +37,10 @@ export function orderRoutes(orders: OrderService, invoices: InvoiceService) {
         // 409: the order is fine, but the stock has run out (it may come back).
         if (err instanceof OutOfStockError) return errorResponse(c, 409, err.message);
         if (err instanceof OrderError) return errorResponse(c, 422, err.message);
-        throw err;
+        // Any other error is a bug: app.onError answers 500 and logs it.
+        if (!isUnavailable(err)) throw err;
+        // Another process holds the database for longer than the busy timeout.
+        return errorResponse(c, 503, `could not place the order now, try again: ${(err as Error).message}`);
       }
     })
     .post('/:id/invoice', async (c) => {
