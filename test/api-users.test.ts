@@ -1,16 +1,10 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_BODY_BYTES } from '../src/api/body-limit.ts';
 import { MAX_EMAIL_CHARS, MAX_NAME_CHARS } from '../src/api/routes/users.ts';
-import { wireApi } from '../src/api/wiring.ts';
-import { openDatabase } from '../src/db/database.ts';
 import { UserRepo } from '../src/db/users.ts';
 import { freePort } from '../src/dev/free-port.ts';
 import { services, uniquePrefix } from './harness/services.ts';
 import { apiTestbed } from './support/api.ts';
-import { quietLogger } from './support/jobs.ts';
 import { waitUntil } from './support/wait.ts';
 
 // Sign-up, POST /api/users, in process: what it answers, and what it writes.
@@ -223,39 +217,6 @@ describe('POST /api/users while Redis is down', () => {
       expect(down.outbox.countPending()).toBe(1);
     } finally {
       await down.close();
-    }
-  });
-});
-
-describe('POST /api/users while another process holds the database', () => {
-  it('answers 503, and 201 once the database is free again', async () => {
-    const path = join(mkdtempSync(join(tmpdir(), 'api-users-busy-')), 'app.db');
-    const api = wireApi(
-      { env: 'test', admin: { user: 'admin', password: undefined }, databasePath: path, redisUrl: services().redisUrl, queuePrefix: uniquePrefix('api-users-busy') },
-      quietLogger,
-    );
-    const other = openDatabase(path);
-    try {
-      api.db.pragma('busy_timeout = 50'); // not the default 5 s
-      other.exec('BEGIN IMMEDIATE');
-      const res = await api.app.request('/api/users', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ email: 'busy@example.test', name: 'Kim' }),
-      });
-      expect(res.status).toBe(503);
-      expect(await res.json()).toEqual({ error: expect.stringMatching(/^could not sign up now, try again: database is locked/) });
-      other.exec('ROLLBACK');
-
-      const again = await api.app.request('/api/users', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ email: 'busy@example.test', name: 'Kim' }),
-      });
-      expect(again.status).toBe(201);
-    } finally {
-      other.close();
-      await api.close();
     }
   });
 });
