@@ -1,6 +1,10 @@
 import { RETRY_BASE_DELAY_MS, RETRY_MAX_DELAY_MS } from './defaults.ts';
 
-/** The name under which the worker registers retryDelay with BullMQ. */
+/**
+ * The backoff type each job carries (client.ts). BullMQ has no built-in
+ * strategy by that name, so it asks the worker's `backoffStrategy` function
+ * (server.ts), which answers with retryDelay.
+ */
 export const RETRY_BACKOFF = 'exponential-jitter';
 
 export interface RetryPolicy {
