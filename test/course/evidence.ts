@@ -4,12 +4,7 @@ import { dueAt } from '../../src/jobs/due.ts';
 import type { Inbox, Mail } from '../harness/inbox.ts';
 import type { ChildScript } from '../harness/process.ts';
 import { formatLogLines } from './log.ts';
-
-/** Evidence is one section that the verdict shows under a failed test. */
-export interface Evidence {
-  title: string;
-  text: string;
-}
+import type { Evidence } from '../../workshop/cli/verdict.ts';
 
 declare module 'vitest' {
   interface TaskMeta {

@@ -8,7 +8,7 @@ import type { TypeProblem } from './typecheck.ts';
  */
 export const NOT_RUN_YET = 'Not run yet';
 
-/** Evidence is a section that a failing test attached (see test/course/evidence.ts). */
+/** Evidence is a section that a failing test attached and the verdict shows under it (the suites attach it with explain(), test/course/evidence.ts). */
 export interface Evidence {
   title: string;
   text: string;
