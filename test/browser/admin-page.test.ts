@@ -19,7 +19,11 @@ import { waitUntil } from '../support/wait.ts';
 const PASSWORD = 'browser-Test-pw-1';
 /** How long the page may take to show something: it loads in well under a second, but CI is busy. */
 const SHOWN = { timeout: 10_000 };
-/** Screenshots land here (git-ignored); docs/admin-page.png is a copy of one. */
+/**
+ * Screenshots land here (git-ignored). docs/admin-page.png is a copy of one,
+ * taken in a clone at /home/learner/background-jobs-workshop, so that its stack
+ * trace shows no real machine's paths.
+ */
 const SCREENSHOTS = join('test-results', 'admin-page');
 
 const prefix = uniquePrefix('browser');
