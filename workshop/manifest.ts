@@ -61,7 +61,7 @@ export const EXERCISES: readonly Exercise[] = [
     hints: [
       'TODO(1): `enqueue()` already goes through `add()`. What is the last argument of `add()`, and what should `enqueueIn()` pass there?',
       'TODO(2): which delays can nobody wait? `Number.isFinite(x)` is false for NaN and for ±Infinity; and a negative number? Refuse them before `add()`, so that nothing reaches Redis, with a `RangeError` whose message holds the value.',
-      'TODO(2): `if (!Number.isFinite(delayMs) || delayMs < 0) throw new RangeError(`delay must be 0 or more ms, got ${delayMs}`);` TODO(1): `return this.add(task, payload, opts, delayMs);`',
+      'TODO(2): ``if (!Number.isFinite(delayMs) || delayMs < 0) throw new RangeError(`delay must be 0 or more ms, got ${delayMs}`);`` TODO(1): `return this.add(task, payload, opts, delayMs);`',
     ],
   },
   {
@@ -75,7 +75,7 @@ export const EXERCISES: readonly Exercise[] = [
       'TODO(1): how does the worker know which function runs a `send_welcome` job? Look at the `mux.handle(...)` lines in `register(mux)`: which task is missing?',
       'TODO(2): `welcomeEmail({ name })` gives `{ subject, html, text }`, and `this.deps.mailer.send()` wants those and `to`. It returns a promise: what happens to the job if `sendWelcome` resolves before that promise rejects?',
       'TODO(3) and TODO(4), in `ServeMux.process`: which error class, already imported from `bullmq`, makes BullMQ skip the remaining attempts? `checkPayload(task, job.data)` gives `{ ok: false, reason }` or `{ ok: true, data }`: throw with the reason, or hand the handler the data in place of `job.data`.',
-      'TODO(1): `mux.handle(\'send_welcome\', (p) => this.sendWelcome(p));` TODO(2): `await this.deps.mailer.send({ to, ...welcomeEmail({ name }) });` TODO(3): `if (!handler) throw new UnrecoverableError(`no handler for task "${job.name}"`);` TODO(4): `const checked = checkPayload(task, job.data); if (!checked.ok) throw new UnrecoverableError(checked.reason);` then `await handler(checked.data, {`…',
+      'TODO(1): `mux.handle(\'send_welcome\', (p) => this.sendWelcome(p));` TODO(2): `await this.deps.mailer.send({ to, ...welcomeEmail({ name }) });` TODO(3): ``if (!handler) throw new UnrecoverableError(`no handler for task "${job.name}"`);`` TODO(4): `const checked = checkPayload(task, job.data); if (!checked.ok) throw new UnrecoverableError(checked.reason);` then `await handler(checked.data, {`…',
     ],
   },
   {
@@ -90,7 +90,7 @@ export const EXERCISES: readonly Exercise[] = [
       'TODO(1): the lesson gives `asynq.NewServer` two settings, `Concurrency` and `Queues`. Where does `loadConfig()` keep `WORKER_CONCURRENCY`, and which queues does `{ default: 1 }` leave out?',
       'TODO(2): `Handlers` takes its services in one object. Which fields does `HandlerDeps` in `src/jobs/handlers.ts` list, and which of them are already built above the mux?',
       'TODO(3): on Ctrl-C, what has to stop first: the server, or the mailer and database its running jobs use? `onShutdown(log, stop)` from `./shutdown.ts` runs `stop` on SIGINT and SIGTERM, then exits 0.',
-      'TODO(1): `concurrency: config.worker.concurrency, queues: { critical: 6, default: 3, low: 1 },` TODO(2): `new Handlers({ mailer, uploads, users: new UserRepo(db), orders: new OrderRepo(db), digestTo: config.digestTo }).register(mux);` TODO(3): `onShutdown(log, async () => { await server.shutdown(); await client.close(); mailer.close(); db.close(); });`',
+      'TODO(1): `concurrency: config.worker.concurrency,` then `queues: { critical: 6, default: 3, low: 1 },` TODO(2): `new Handlers({ mailer, uploads, users: new UserRepo(db), orders: new OrderRepo(db), digestTo: config.digestTo, }).register(mux);` TODO(3): `onShutdown(log, async () => { await server.shutdown(); await client.close(); mailer.close(); db.close(); });`',
     ],
   },
   {
@@ -105,7 +105,7 @@ export const EXERCISES: readonly Exercise[] = [
       'TODO(1): a cron pattern has five fields: minute, hour, day of the month, month, day of the week. What goes in the minute and hour fields for "every day at 2:00", and for "every hour, on the hour"?',
       'TODO(2): two processes both call `register(\'0 * * * *\', \'cleanup_uploads\', {})`. With the id `${task}@${hostname()}:${process.pid}`, how many entries does Redis end up with? Which part of that id is the same in both processes?',
       'TODO(3): `loadConfig()` turns `RUN_SCHEDULER=true` into `config.runScheduler`. Which two lines at the end of the worker should run only when it is true?',
-      'TODO(1): `await scheduler.register(\'0 2 * * *\', \'nightly_digest\', {}); await scheduler.register(\'0 * * * *\', \'cleanup_uploads\', {});` TODO(2): `const id = task;` (and drop the `hostname` import). TODO(3): `if (config.runScheduler) { await registerCron(new Scheduler(client)); log.info(\'cron schedules registered (RUN_SCHEDULER=true)\'); }`',
+      'TODO(1): `await scheduler.register(\'0 2 * * *\', \'nightly_digest\', {});` and `await scheduler.register(\'0 * * * *\', \'cleanup_uploads\', {});` TODO(2): `const id = task;` (and drop the `hostname` import). TODO(3): `if (config.runScheduler) { await registerCron(new Scheduler(client)); log.info(\'cron schedules registered (RUN_SCHEDULER=true)\'); }`',
     ],
   },
   {
@@ -135,7 +135,7 @@ export const EXERCISES: readonly Exercise[] = [
       'Where does BullMQ keep a job that used up its attempts? `counts()` above says which state is `dead`, and the `Queue` has a getter for each state. Do its ranges include their end?',
       'TODO(2): the BullMQ `Job` already holds it all: `data`, `failedReason`, `stacktrace`, `attemptsMade`, `finishedOn` (epoch ms). Which is the payload, and which the time of death?',
       'TODO(3): `deadJob()` shows how to tell a dead job from the rest. What does `job.retry(\'failed\')` keep that a fresh start should not? Look at its options. TODO(4)/(5): check `admin.password` before anything else, then let Hono\'s `basicAuth` do the login.',
-      'TODO(1): `const jobs = await this.client.queue(queue).getFailed(0, limit - 1); return jobs.filter((job): job is Job => Boolean(job)).map((job) => toDeadJob(queue, job));` TODO(3): `if (!job || !(await job.isFailed())) return false; await job.retry(\'failed\', { resetAttemptsMade: true, resetAttemptsStarted: true }); return true;` TODO(4)/(5): `if (!admin.password) return errorResponse(c, 401, \'the admin page is locked: set ADMIN_PASSWORD\'); return basicAuth({ username: admin.user, password: admin.password, realm: \'jobs admin\' })(c, next);`',
+      'TODO(1): `const jobs = await this.client.queue(queue).getFailed(0, limit - 1); return jobs.filter((job): job is Job => Boolean(job)).map((job) => toDeadJob(queue, job));` TODO(3): `if (!job || !(await job.isFailed())) return false; await job.retry(\'failed\', { resetAttemptsMade: true, resetAttemptsStarted: true }); return true;` TODO(4)/(5): `if (!admin.password) { return errorResponse(c, 401, \'the admin page is locked: set ADMIN_PASSWORD (and optionally ADMIN_USER) to open it\'); } const invalidUserMessage = { error: \'log in with ADMIN_USER and ADMIN_PASSWORD\' }; return basicAuth({ username: admin.user, password: admin.password, realm: \'jobs admin\', invalidUserMessage })(c, next);`',
     ],
   },
   {
@@ -150,7 +150,7 @@ export const EXERCISES: readonly Exercise[] = [
       'TODO(1) and TODO(2): `send_receipt` also takes an order id and has a handler. How is its payload defined in `tasks.ts`, and how is it registered in `register(mux)`?',
       'TODO(2): `this.#orderWithUser(order_id)` gives `{ order, user }`. What do `renderInvoice` and `invoiceFileName` take, and what does `this.deps.uploads.write(name, data)` want as its data?',
       'TODO(3): which two options of `enqueue` pick a job\'s queue and its number of retries? TODO(4): how do `retryBaseDelayMs` and `shutdownTimeoutMs`, just below, read their variables?',
-      'TODO(1): `generate_invoice: z.object({ order_id: z.number().int().positive() }),` TODO(2): `mux.handle(\'generate_invoice\', (p) => this.generateInvoice(p));` and `const { order, user } = this.#orderWithUser(order_id); await this.deps.uploads.write(invoiceFileName(order.id), Buffer.from(renderInvoice({ order, customer: user })));` TODO(3): `return this.jobs.enqueue(\'generate_invoice\', { order_id: orderId }, { queue: \'low\', maxRetry: INVOICE_MAX_RETRY });` TODO(4): `concurrency: parseCount(\'WORKER_CONCURRENCY\', env.WORKER_CONCURRENCY, DEFAULT_CONCURRENCY),`',
+      'TODO(1): `generate_invoice: z.object({ order_id: z.number().int().positive() }),` TODO(2): `mux.handle(\'generate_invoice\', (p) => this.generateInvoice(p));` and `const { order, user } = this.#orderWithUser(order_id); const invoice = renderInvoice({ order, customer: user }); await this.deps.uploads.write(invoiceFileName(order.id), Buffer.from(invoice));` TODO(3): `return this.jobs.enqueue(\'generate_invoice\', { order_id: orderId }, { queue: \'low\', maxRetry: INVOICE_MAX_RETRY });` TODO(4): `concurrency: parseCount(\'WORKER_CONCURRENCY\', env.WORKER_CONCURRENCY, DEFAULT_CONCURRENCY),`',
     ],
   },
   {
@@ -168,7 +168,7 @@ export const EXERCISES: readonly Exercise[] = [
       'TODO(1): guess first, then let the check correct you; each wrong answer fails with the right one and why. For the handler: of the errors `uploads.read()` can throw (the table in the README), which one could a retry fix?',
       'Only `StorageUnavailableError` is a passing failure: throw it as it is. `ENOENT` (a missing file in a folder that is there) and `InvalidUploadNameError` never get better, and neither does a file sharp cannot read: those deserve `UnrecoverableError`.',
       'TODO(2): the catch in `#readUpload` ends by throwing; which error should it throw so that the job is retried? TODO(3): one `if` before it tests both `err instanceof InvalidUploadNameError` and the `ENOENT` code, and throws an `UnrecoverableError` whose message names `name`. TODO(4): the catch around `sharp` does the same with `upload`, and keeps sharp\'s own message after yours.',
-      'TODO(2) and TODO(3), in `#readUpload`: `if (err instanceof InvalidUploadNameError || (err as NodeJS.ErrnoException).code === \'ENOENT\') { throw new UnrecoverableError(`upload "${name}" does not exist`); } throw err;` TODO(4): `throw new UnrecoverableError(`upload "${upload}" is not an image: ${(err as Error).message}`);` TODO(1), if the check has not told you yet: `runsAtMost: 26` (the first run and 25 retries), `firstRetryAfterSeconds: [0.5, 1]`, `allRetriesTakeDays: [1.4, 2.9]`, `endsIn: \'failed\'`.',
+      'TODO(2) and TODO(3), in `#readUpload`: ``if (err instanceof InvalidUploadNameError || (err as NodeJS.ErrnoException).code === \'ENOENT\') { throw new UnrecoverableError(`upload "${name}" does not exist`); } … throw err;`` TODO(4): ``throw new UnrecoverableError(`upload "${upload}" is not an image: ${(err as Error).message}`);`` TODO(1), if the check has not told you yet: `runsAtMost: 26` (the first run and 25 retries), `firstRetryAfterSeconds: [0.5, 1]`, `allRetriesTakeDays: [1.4, 2.9]`, `endsIn: \'failed\'`.',
     ],
   },
   {
@@ -183,7 +183,7 @@ export const EXERCISES: readonly Exercise[] = [
       'Step 1: what does the handler need, to know whom to write to? `send_receipt` in `tasks.ts` takes an id: which zod schema makes a positive whole number?',
       'Step 2 is two places in `handlers.ts`: a method that loads the user with `this.deps.users.findById(user_id)` and sends with `this.deps.mailer.send({ to, ...email })`, and a line in `register(mux)`. Which error makes a job dead at once, and which errors should you leave alone?',
       'Step 3: `POST /api/orders/:id/invoice` in `src/api/routes/orders.ts` has the shape: check the param with `/^\\d+$/` (400), answer 404 when `users.findById(userId)` finds nobody, then enqueue inside a `try`: its job\'s `id` and `queue` go into the 202 answer, and the `catch` answers 503 with `errorResponse` when `isUnavailable(err)` says Redis cannot be reached, and rethrows anything else (a bug: `app.onError` answers 500).',
-      'TODO(1): `send_birthday_email: z.object({ user_id: z.number().int().positive() }),` TODO(2): `mux.handle(\'send_birthday_email\', (p) => this.sendBirthdayEmail(p));` and in the method `const user = this.deps.users.findById(user_id); if (!user) throw new UnrecoverableError(\'user \' + user_id + \' does not exist\'); await this.deps.mailer.send({ to: user.email, ...birthdayEmail({ name: user.name }) });` TODO(3): `const job = await jobs.enqueue(\'send_birthday_email\', { user_id: userId });`',
+      'TODO(1): `send_birthday_email: z.object({ user_id: z.number().int().positive() }),` TODO(2): `mux.handle(\'send_birthday_email\', (p) => this.sendBirthdayEmail(p));` and in the method ``const user = this.deps.users.findById(user_id); if (!user) throw new UnrecoverableError(`user ${user_id} does not exist`); await this.deps.mailer.send({ to: user.email, ...birthdayEmail({ name: user.name }) });`` TODO(3): `const job = await jobs.enqueue(\'send_birthday_email\', { user_id: userId });`',
     ],
   },
   {

@@ -3,6 +3,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { editedFiles, exerciseDir, pad2, ROOT, runCommand, SRC } from '../course.ts';
 import { EXERCISES, type Exercise } from '../manifest.ts';
 import { currentLock, readLock } from '../cli/starters.ts';
+import { hintProblems } from './hints.ts';
 import { leakProblems } from './leaks.ts';
 import { codeBlocks, headingAnchors, isExcerpt, links } from './markdown.ts';
 
@@ -17,9 +18,9 @@ const GAP = /TODO\((\d+)\)/g;
 /** FINISHED_APP: every exercise README says it, so that nobody opens src/ by accident. */
 export const FINISHED_APP = '`src/` is the finished app';
 
-/** staticProblems checks everything that needs no test run: folders, files, docs, the lock. */
+/** staticProblems checks everything that needs no test run: folders, files, docs, the lock, answers in the open, the last hints' code. */
 export function staticProblems(): Problem[] {
-  return [...manifestProblems(), ...EXERCISES.flatMap(exerciseProblems), ...lockProblems(), ...tsconfigProblems(), ...docsProblems(), ...leakProblems()];
+  return [...manifestProblems(), ...EXERCISES.flatMap(exerciseProblems), ...lockProblems(), ...tsconfigProblems(), ...docsProblems(), ...leakProblems(), ...hintProblems()];
 }
 
 function manifestProblems(): Problem[] {
