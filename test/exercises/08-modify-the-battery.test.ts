@@ -5,7 +5,6 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Queue } from 'bullmq';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { NOT_RUN_YET } from '../../workshop/cli/verdict.ts';
 import { loadConfig } from '../../src/config.ts';
@@ -22,6 +21,7 @@ import { createSmtpMailer } from '../../src/mail/mailer.ts';
 import { Uploads } from '../../src/storage/uploads.ts';
 import { explain, explainJob, explainLog, explainOutput } from '../course/evidence.ts';
 import { startProcess } from '../course/exercise.ts';
+import { jobRan } from '../course/job-ran.ts';
 import { captureLog } from '../course/log.ts';
 import { stopAll, type ChildScript } from '../harness/process.ts';
 import { services, uniquePrefix } from '../harness/services.ts';
@@ -55,26 +55,6 @@ afterEach(({ task }) => {
 function notDone(body: Record<string, any>): void {
   const open = typeof body.error === 'string' ? NOT_DONE.exec(body.error) : null;
   if (open) throw new Error(open[0]);
-}
-
-/**
- * finished waits until a job has run once: done, dead, or failed and waiting
- * for its retry. A job that died for want of a handler means TODO(2) is open.
- */
-async function finished(queue: Queue, id: string): Promise<string> {
-  const state = await waitUntil(
-    `job ${id} to run`,
-    async () => {
-      const state = await queue.getJobState(id);
-      return ['completed', 'failed', 'delayed'].includes(state) ? state : false;
-    },
-    10_000,
-  );
-  const job = await queue.getJob(id);
-  if (/^no handler for task/.test(job?.failedReason ?? '')) {
-    throw new Error('TODO(2) is not done yet: the worker has no handler for generate_invoice; register yours in register(mux)');
-  }
-  return state;
 }
 
 describe('a new task: its payload', () => {
@@ -126,7 +106,7 @@ describe('a new task: its handler, in a worker', () => {
     explain('the uploads folder', files);
 
     ({ id } = await bed.client.enqueue('generate_invoice', { order_id: order.id }, { queue: 'low' }));
-    const state = await finished(queue, id);
+    const state = await jobRan(queue, id, 'generate_invoice');
     const job = await queue.getJob(id);
     expect(state, `the job should be done; it is ${state}: ${job?.failedReason ?? ''}`).toBe('completed');
 
@@ -144,7 +124,7 @@ describe('a new task: its handler, in a worker', () => {
     explainJob(queue, () => id);
 
     ({ id } = await bed.client.enqueue('generate_invoice', { order_id: NO_ORDER }, { queue: 'low' }));
-    const state = await finished(queue, id);
+    const state = await jobRan(queue, id, 'generate_invoice');
     const job = (await queue.getJob(id))!;
 
     expect(state, 'an order that does not exist should fail the job, not end it quietly').not.toBe('completed');

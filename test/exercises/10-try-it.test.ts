@@ -5,7 +5,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Queue } from 'bullmq';
 import { createTransport } from 'nodemailer';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,6 +22,7 @@ import { createSmtpMailer } from '../../src/mail/mailer.ts';
 import { Uploads } from '../../src/storage/uploads.ts';
 import { explain, explainInbox, explainJob, explainLog, explainOutput } from '../course/evidence.ts';
 import { afterEarlierChecks, startProcess } from '../course/exercise.ts';
+import { jobRan } from '../course/job-ran.ts';
 import { captureLog } from '../course/log.ts';
 import { createInbox, type Mail } from '../harness/inbox.ts';
 import { stopAll, type ChildScript } from '../harness/process.ts';
@@ -54,26 +54,6 @@ function prepareUsers(db: Db): Map<number, string> {
   const tag = randomBytes(3).toString('hex');
   db.prepare("UPDATE users SET email = replace(email, '@', '+' || ? || '@')").run(tag);
   return new Map(new UserRepo(db).all().map((user) => [user.id, user.email]));
-}
-
-/**
- * finished waits until a job has run once: done, dead, or failed and waiting
- * for its retry. A job that died for want of a handler means TODO(2) is open.
- */
-async function finished(queue: Queue, id: string): Promise<string> {
-  const state = await waitUntil(
-    `job ${id} to run`,
-    async () => {
-      const state = await queue.getJobState(id);
-      return ['completed', 'failed', 'delayed'].includes(state) ? state : false;
-    },
-    10_000,
-  );
-  const job = await queue.getJob(id);
-  if (/^no handler for task/.test(job?.failedReason ?? '')) {
-    throw new Error('TODO(2) is not done yet: the worker has no handler for send_birthday_email; register yours in register(mux)');
-  }
-  return state;
 }
 
 describe('step 1: the task', () => {
@@ -126,7 +106,7 @@ describe('step 2: the handler, in a worker', () => {
     explainJob(queue, () => id);
 
     ({ id } = await bed.client.enqueue('send_birthday_email', { user_id: 1 }));
-    const state = await finished(queue, id);
+    const state = await jobRan(queue, id, 'send_birthday_email');
     const job = await queue.getJob(id);
     expect(state, `the job should be done; it is ${state}: ${job?.failedReason ?? ''}`).toBe('completed');
 
@@ -140,7 +120,7 @@ describe('step 2: the handler, in a worker', () => {
     explainJob(queue, () => id);
 
     ({ id } = await bed.client.enqueue('send_birthday_email', { user_id: NOBODY }));
-    const state = await finished(queue, id);
+    const state = await jobRan(queue, id, 'send_birthday_email');
     const job = (await queue.getJob(id))!;
 
     expect(state, 'a user that does not exist should fail the job, not end it quietly').not.toBe('completed');
