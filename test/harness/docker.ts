@@ -60,6 +60,17 @@ export async function loopbackContainer(image: string, labels: Record<string, st
   return new LoopbackContainer(image).withLabels(labels);
 }
 
+/**
+ * redisContainer is a throwaway Redis in a container (no snapshot, no AOF),
+ * ready once Redis says so. The callers publish its port their own way.
+ */
+export async function redisContainer(image: string, labels: Record<string, string> = {}): Promise<GenericContainer> {
+  const { Wait } = await import('testcontainers');
+  return (await loopbackContainer(image, labels))
+    .withCommand(['redis-server', '--save', '', '--appendonly', 'no'])
+    .withWaitStrategy(Wait.forLogMessage('Ready to accept connections'));
+}
+
 /** True when a Docker engine answers within timeoutMs. */
 export async function dockerAvailable(timeoutMs = 3_000): Promise<boolean> {
   lookOnLoopback();
@@ -121,10 +132,8 @@ export async function startDockerServices(images = dockerImages()): Promise<Star
   };
   let step = `start ${images.redis}`;
   try {
-    const redis = await (await loopbackContainer(images.redis, runLabel))
+    const redis = await (await redisContainer(images.redis, runLabel))
       .withExposedPorts(6379)
-      .withCommand(['redis-server', '--save', '', '--appendonly', 'no'])
-      .withWaitStrategy(Wait.forLogMessage('Ready to accept connections'))
       .withStartupTimeout(READY_TIMEOUT_MS)
       .start();
     started.push(redis);

@@ -2,7 +2,7 @@ import type { StartedTestContainer } from 'testcontainers';
 import { freePort } from '../../src/dev/free-port.ts';
 import { binaryOnPath } from '../../src/dev/on-path.ts';
 import { startLocalRedis, type LocalRedis } from '../../src/dev/local-redis.ts';
-import { dockerImages, loopbackContainer } from './docker.ts';
+import { dockerImages, redisContainer } from './docker.ts';
 
 /** A Redis of its own that a test can stop and start again on the same port. */
 export interface RedisServer {
@@ -57,7 +57,6 @@ function localRedis(port: number): RedisServer {
 }
 
 async function containerRedis(port: number): Promise<RedisServer> {
-  const { Wait } = await import('testcontainers');
   const image = dockerImages().redis;
   let container: StartedTestContainer | undefined;
 
@@ -68,11 +67,7 @@ async function containerRedis(port: number): Promise<RedisServer> {
 
     async start() {
       if (container) return;
-      container = await (await loopbackContainer(image))
-        .withCommand(['redis-server', '--save', '', '--appendonly', 'no'])
-        .withExposedPorts({ container: 6379, host: port })
-        .withWaitStrategy(Wait.forLogMessage('Ready to accept connections'))
-        .start();
+      container = await (await redisContainer(image)).withExposedPorts({ container: 6379, host: port }).start();
     },
 
     async stop() {
