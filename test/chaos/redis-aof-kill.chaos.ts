@@ -1,7 +1,7 @@
 // Scenario 4: Redis itself is killed with SIGKILL. With AOF on (appendfsync
 // everysec), every job the API acknowledged with 202 is in Redis again after
 // the restart. A process crash loses nothing the kernel already has; the
-// fsync window only matters when the whole host goes down (see the README).
+// fsync window only matters when the whole host goes down (see docs/reliability.md).
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';

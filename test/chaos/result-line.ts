@@ -1,4 +1,4 @@
-/** One scenario's outcome, as a row of the README's table. */
+/** One scenario's outcome, as a row of the fault table in docs/reliability.md. */
 export interface ChaosResult {
   fault: string;
   sent: number;
