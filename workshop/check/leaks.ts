@@ -14,7 +14,7 @@ import type { Problem } from './static.ts';
  * lines shorter than MIN_ANSWER_CHARS are left aside: they give nothing away.
  * None of them may appear
  * - in the exercise's own README, or in any of its hints but the last;
- * - in WORKSHOP.md, README.md or docs/ outside a `<details>` block;
+ * - in WORKSHOP.md, README.md, BENCHMARKS.md or docs/ outside a `<details>` block;
  * - in an earlier exercise's README, solution README, hints or starter files.
  * The same goes for its spoilers, the phrases that answer a "predict first"
  * question, and for links to the src/ file that it stands in for.
@@ -81,11 +81,19 @@ function markdownPlace(path: string, root: string, open = false): Place | undefi
   return { where: relative(root, path), text, links: links(text).map((l) => l.target.split('#')[0]!).filter(Boolean).map((target) => join(path, '..', target)) };
 }
 
+/** OPEN_PAGES: the top-level pages every learner may read at any time, beside every page under docs/. */
+const OPEN_PAGES = ['WORKSHOP.md', 'README.md', 'BENCHMARKS.md'];
+
+/** openDocPaths lists the docs every learner may read at any time: OPEN_PAGES and every `.md` under docs/, read from the folder. */
+export function openDocPaths(root = ROOT): string[] {
+  const docs = join(root, 'docs');
+  const pages = existsSync(docs) ? readdirSync(docs, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.md')).sort().map((f) => join(docs, f)) : [];
+  return [...OPEN_PAGES.map((f) => join(root, f)), ...pages].filter((path) => existsSync(path));
+}
+
 /** The docs every learner may read at any time: only their `<details>` blocks may hold answers. */
 function openDocs(root: string): Place[] {
-  const docs = join(root, 'docs');
-  const pages = existsSync(docs) ? readdirSync(docs, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.md')).map((f) => join(docs, f)) : [];
-  return [join(root, 'WORKSHOP.md'), join(root, 'README.md'), ...pages].map((path) => markdownPlace(path, root, true)).filter((p): p is Place => Boolean(p));
+  return openDocPaths(root).map((path) => markdownPlace(path, root, true)).filter((p): p is Place => Boolean(p));
 }
 
 function hintPlaces(exercise: Exercise, upTo: number): Place[] {

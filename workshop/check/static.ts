@@ -4,7 +4,7 @@ import { editedFiles, exerciseDir, pad2, ROOT, runCommand, SRC } from '../course
 import { EXERCISES, type Exercise } from '../manifest.ts';
 import { currentLock, readLock } from '../cli/starters.ts';
 import { hintProblems } from './hints.ts';
-import { leakProblems } from './leaks.ts';
+import { leakProblems, openDocPaths } from './leaks.ts';
 import { codeBlocks, headingAnchors, isExcerpt, links } from './markdown.ts';
 
 /** Problem is one thing course:check found wrong, said so that an author can fix it. */
@@ -120,9 +120,9 @@ function tsconfigProblems(): Problem[] {
   return [{ where: 'tsconfig.json', what: `compilerOptions.rootDirs must be exactly ${JSON.stringify(wanted)} ("src" first, so src/ files win)` }];
 }
 
-/** The Markdown files whose commands, code and links must hold. */
+/** The Markdown files whose commands, code and links must hold: the open docs (every page under docs/ included), AUTHORING.md and the exercise READMEs. */
 export function docFiles(): string[] {
-  const files = ['README.md', 'WORKSHOP.md', 'workshop/AUTHORING.md'].map((f) => join(ROOT, f)).filter(existsSync);
+  const files = [...openDocPaths(), join(ROOT, 'workshop/AUTHORING.md')].filter((path) => existsSync(path));
   for (const exercise of EXERCISES) {
     for (const target of ['exercises', 'solutions'] as const) {
       const readme = join(exerciseDir(exercise, target), 'README.md');
