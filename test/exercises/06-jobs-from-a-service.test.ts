@@ -1,22 +1,18 @@
 // Exercise 06: OrderService.create saves the order, then three jobs: a receipt and
 // an inventory update now, a review request in 7 days.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Job } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/db/database.ts';
-import { freePort } from '../../src/dev/free-port.ts';
 import { QUEUES } from '../../src/jobs/defaults.ts';
 import { REVIEW_REQUEST_DELAY_MS } from '../../src/services/orders.ts';
 import { explain, explainInbox, explainOutput } from '../course/evidence.ts';
 import { afterEarlierChecks, startProcess } from '../course/exercise.ts';
+import { startLearnerApp, untilUp } from '../course/learner-app.ts';
 import { createInbox } from '../harness/inbox.ts';
 import { stopAll, type ChildScript } from '../harness/process.ts';
 import { services, uniquePrefix } from '../harness/services.ts';
 import { apiTestbed } from '../support/api.ts';
 import { waitUntil } from '../support/wait.ts';
-import { prepareDatabase } from '../support/database.ts';
 
 const TASKS = ['send_receipt', 'update_inventory', 'ask_for_review'] as const;
 
@@ -147,21 +143,7 @@ describe('your API and worker, end to end', () => {
 
   // Your processes start once the checks above pass (see afterEarlierChecks).
   const endToEnd = afterEarlierChecks(async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ex06-'));
-    const databasePath = join(dir, 'shop.db');
-    db = prepareDatabase(databasePath);
-    const port = await freePort();
-    baseUrl = `http://127.0.0.1:${port}`;
-    env = {
-      PORT: String(port),
-      REDIS_URL: services().redisUrl,
-      SMTP_URL: services().smtpUrl,
-      QUEUE_PREFIX: uniquePrefix('ex06-e2e'),
-      DATABASE_PATH: databasePath,
-      UPLOADS_DIR: join(dir, 'uploads'),
-    };
-    api = startProcess('api', env);
-    worker = startProcess('worker', env);
+    ({ api, worker, baseUrl, db, env } = await startLearnerApp('ex06'));
 
     // The jobs inspector starts with them, on an order placed through the API
     // in this process (the same orders.ts), so that it need not wait for yours.
@@ -173,7 +155,7 @@ describe('your API and worker, end to end', () => {
       showCommand = `node --import tsx workshop/run.ts jobs 6 show default outbox-${review.id}`;
       show = startProcess('jobs', { ...env, QUEUE_PREFIX: prefix }, ['show', 'default', `outbox-${review.id}`]);
     }
-    await Promise.all([api.waitForOutput(/API listening/, 45_000), worker.waitForOutput(/worker started/, 45_000)]);
+    await untilUp(api, worker);
   });
   afterAll(async () => {
     await stopAll();

@@ -2,15 +2,11 @@
 // Redis, each with its due time and a job id of its own, and marks the rows
 // sent only once Redis has them, so nothing is lost in an outage.
 import { randomInt } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Job } from 'bullmq';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { wireApi, type ApiParts } from '../../src/api/wiring.ts';
 import type { Db } from '../../src/db/database.ts';
 import type { OutboxRepo } from '../../src/db/outbox.ts';
-import { freePort } from '../../src/dev/free-port.ts';
 import { QUEUES } from '../../src/jobs/defaults.ts';
 import { JobsClient } from '../../src/jobs/client.ts';
 import { redisConnection } from '../../src/jobs/connection.ts';
@@ -18,13 +14,13 @@ import { OutboxWriter } from '../../src/jobs/outbox.ts';
 import { relayPass, type RelayPass } from '../../src/jobs/relay-pass.ts';
 import { REVIEW_REQUEST_DELAY_MS } from '../../src/services/orders.ts';
 import { explain, explainInbox, explainOutput } from '../course/evidence.ts';
-import { afterEarlierChecks, startProcess } from '../course/exercise.ts';
+import { afterEarlierChecks } from '../course/exercise.ts';
+import { startLearnerApp, untilUp } from '../course/learner-app.ts';
 import { captureLog, formatLogLines, type LogCapture } from '../course/log.ts';
 import { createInbox } from '../harness/inbox.ts';
 import { stopAll, type ChildScript } from '../harness/process.ts';
 import { startRedisServer, type RedisServer } from '../harness/redis-server.ts';
 import { services, uniquePrefix } from '../harness/services.ts';
-import { prepareDatabase } from '../support/database.ts';
 import { waitUntil } from '../support/wait.ts';
 
 /** RETRY_MS: how often the in-process relay tries again while Redis is down. */
@@ -250,23 +246,10 @@ describe('your API and worker, through a Redis outage', () => {
   // Your processes start once the checks above pass (see afterEarlierChecks).
   const endToEnd = afterEarlierChecks(async () => {
     await redis.start();
-    const dir = mkdtempSync(join(tmpdir(), 'ex11-'));
-    const databasePath = join(dir, 'shop.db');
-    db = prepareDatabase(databasePath);
-    const port = await freePort();
-    baseUrl = `http://127.0.0.1:${port}`;
-    queuePrefix = uniquePrefix('ex11-e2e');
-    const env = {
-      PORT: String(port),
-      REDIS_URL: redis.url,
-      SMTP_URL: services().smtpUrl,
-      QUEUE_PREFIX: queuePrefix,
-      DATABASE_PATH: databasePath,
-      UPLOADS_DIR: join(dir, 'uploads'),
-    };
-    api = startProcess('api', env);
-    worker = startProcess('worker', env);
-    await Promise.all([api.waitForOutput(/API listening/, 45_000), worker.waitForOutput(/worker started/, 45_000)]);
+    let env: Record<string, string>;
+    ({ api, worker, baseUrl, db, env } = await startLearnerApp('ex11', redis.url));
+    queuePrefix = env.QUEUE_PREFIX!;
+    await untilUp(api, worker);
   });
   afterAll(async () => {
     await stopAll();
