@@ -30,8 +30,6 @@ export function runOutboxCommand(command: OutboxCommand, databasePath: string): 
       return formatOutbox(databasePath, counts, outbox.dead(DEAD_OUTBOX_LIMIT));
     }
     if (!outbox.requeue(command.id)) throw new Error(`no dead outbox row ${command.id} in ${databasePath} (npm run jobs -- outbox lists the dead ones)`);
-    // The relay does not watch the table: it runs when the API writes a job to the outbox, when the API
-    // starts, and every second while Redis refuses it. So an idle API leaves the row here until then.
     return [
       `outbox row ${command.id} is pending again, its tries counted from zero.`,
       `A running API's relay sends it within ${OUTBOX_SWEEP_MS / 1_000} s: it looks for such rows that often.`,
