@@ -31,8 +31,8 @@ export function openDatabase(path: string): Db {
   // With WAL, NORMAL syncs the file at checkpoints instead of at every commit,
   // SQLite's advice for WAL. A commit stays atomic, and survives the process
   // being killed; only a power cut can lose the last commits. At FULL, every
-  // order waited for four fsyncs (its own commit, then the relay's three
-  // markSent), which set its p99 under load (see BENCHMARKS.md).
+  // commit waits for an fsync: an order's own, then the relay's for its rows,
+  // which set the orders' p99 under load (see BENCHMARKS.md).
   db.pragma('synchronous = NORMAL');
   // SQLite ignores REFERENCES unless this is on, per connection.
   db.pragma('foreign_keys = ON');
