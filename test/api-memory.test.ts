@@ -1,14 +1,11 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../src/dev/free-port.ts';
 import { spawnScript, stopAll } from './harness/process.ts';
-import { services, uniquePrefix } from './harness/services.ts';
+import { freshAppEnv } from './support/app-env.ts';
 
 // The real API process, sent four 50 MB orders at once: it must refuse them at
 // once with 413, and its memory must stay about where it was.
@@ -27,19 +24,7 @@ let apiPid: number;
 beforeAll(async () => {
   const port = await freePort();
   baseUrl = `http://127.0.0.1:${port}`;
-  const root = mkdtempSync(join(tmpdir(), 'jobs-api-memory-'));
-  const api = spawnScript(
-    'src/cmd/api.ts',
-    {
-      PORT: String(port),
-      REDIS_URL: services().redisUrl,
-      SMTP_URL: services().smtpUrl,
-      QUEUE_PREFIX: uniquePrefix('api-memory'),
-      DATABASE_PATH: join(root, 'app.db'),
-      UPLOADS_DIR: join(root, 'uploads'),
-    },
-    'api',
-  );
+  const api = spawnScript('src/cmd/api.ts', freshAppEnv('api-memory', { PORT: String(port) }), 'api');
   await api.waitForOutput(/API listening/, 20_000);
   apiPid = api.pid;
 });

@@ -1,12 +1,9 @@
-import { mkdtempSync } from 'node:fs';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpTimeouts } from '../src/api/http-timeouts.ts';
 import { freePort } from '../src/dev/free-port.ts';
 import { spawnScript, stopAll } from './harness/process.ts';
-import { services, uniquePrefix } from './harness/services.ts';
+import { freshAppEnv } from './support/app-env.ts';
 
 // The real API process with short HTTP timeouts: a client that never finishes its
 // headers, or promises a body it never sends, must be answered 408 or cut off
@@ -23,21 +20,12 @@ let port: number;
 
 beforeAll(async () => {
   port = await freePort();
-  const root = mkdtempSync(join(tmpdir(), 'jobs-api-timeouts-'));
-  const api = spawnScript(
-    'src/cmd/api.ts',
-    {
-      PORT: String(port),
-      REDIS_URL: services().redisUrl,
-      SMTP_URL: services().smtpUrl,
-      QUEUE_PREFIX: uniquePrefix('api-timeouts'),
-      DATABASE_PATH: join(root, 'app.db'),
-      UPLOADS_DIR: join(root, 'uploads'),
-      HTTP_HEADERS_TIMEOUT_MS: String(HEADERS_TIMEOUT_MS),
-      HTTP_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS),
-    },
-    'api',
-  );
+  const env = freshAppEnv('api-timeouts', {
+    PORT: String(port),
+    HTTP_HEADERS_TIMEOUT_MS: String(HEADERS_TIMEOUT_MS),
+    HTTP_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS),
+  });
+  const api = spawnScript('src/cmd/api.ts', env, 'api');
   await api.waitForOutput(/API listening/, 20_000);
 });
 afterAll(stopAll);

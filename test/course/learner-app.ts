@@ -1,10 +1,8 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Db } from '../../src/db/database.ts';
 import { freePort } from '../../src/dev/free-port.ts';
 import type { ChildScript } from '../harness/process.ts';
-import { services, uniquePrefix } from '../harness/services.ts';
+import { services } from '../harness/services.ts';
+import { freshAppEnv } from '../support/app-env.ts';
 import { prepareDatabase } from '../support/database.ts';
 import { startProcess } from './exercise.ts';
 
@@ -25,18 +23,9 @@ export interface LearnerApp {
  * `label` names the temporary folder and the prefix.
  */
 export async function startLearnerApp(label: string, redisUrl = services().redisUrl): Promise<LearnerApp> {
-  const dir = mkdtempSync(join(tmpdir(), `${label}-`));
-  const databasePath = join(dir, 'shop.db');
-  const db = prepareDatabase(databasePath);
   const port = await freePort();
-  const env = {
-    PORT: String(port),
-    REDIS_URL: redisUrl,
-    SMTP_URL: services().smtpUrl,
-    QUEUE_PREFIX: uniquePrefix(`${label}-e2e`),
-    DATABASE_PATH: databasePath,
-    UPLOADS_DIR: join(dir, 'uploads'),
-  };
+  const env = freshAppEnv(`${label}-e2e`, { PORT: String(port), REDIS_URL: redisUrl });
+  const db = prepareDatabase(env.DATABASE_PATH!);
   const api = startProcess('api', env);
   const worker = startProcess('worker', env);
   return { api, worker, baseUrl: `http://127.0.0.1:${port}`, db, env };
