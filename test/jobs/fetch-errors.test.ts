@@ -9,7 +9,9 @@ import { jobsTestbed } from '../support/jobs.ts';
 import { waitUntil } from '../support/wait.ts';
 
 const bed = jobsTestbed('fetch-errors');
-afterAll(() => bed.cleanup());
+// Queues of their own for the second test: the first test's worker still runs, and would take its jobs.
+const recordsBed = jobsTestbed('fetch-errors-records');
+afterAll(() => Promise.all([bed.cleanup(), recordsBed.cleanup()]));
 afterEach(() => {
   vi.restoreAllMocks();
 });
@@ -55,8 +57,8 @@ it('logs a job result that Redis could not take through the same log, once for m
     refusedRecords++;
     return Promise.reject(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6379'), { code: 'ECONNREFUSED' }));
   });
-  await bed.startServer(new ServeMux(), { queues: { default: 1 }, logger: capture.logger });
-  for (let id = 1; id <= JOBS; id++) await bed.client.enqueue('send_receipt', { order_id: id });
+  await recordsBed.startServer(new ServeMux(), { queues: { default: 1 }, logger: capture.logger });
+  for (let id = 1; id <= JOBS; id++) await recordsBed.client.enqueue('send_receipt', { order_id: id });
   await waitUntil('every result record to fail', () => refusedRecords >= JOBS, 20_000);
 
   const errors = lines().filter((line) => line.level >= 40);
