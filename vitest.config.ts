@@ -5,7 +5,7 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     // The exercise suites run through workshop/vitest.config.ts, against exercises/ or solutions/.
     exclude: ['test/exercises/**'],
-    globalSetup: ['test/harness/global-setup.ts'],
+    globalSetup: ['test/support/services/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',

@@ -7,6 +7,13 @@ export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const SRC = join(ROOT, 'src');
 
 /**
+ * The exercise suites live with the other tests, in test/exercises/. Where no
+ * services are handed to them (course:check), the tests' own harness boots
+ * Redis and a mail catcher: this is its Vitest global setup.
+ */
+export const TEST_HARNESS_SETUP = join(ROOT, 'test', 'support', 'services', 'global-setup.ts');
+
+/**
  * Target says which copy of an exercise's files to use: the learner's
  * (`exercises`, the default) or the finished ones (`solutions`).
  */

@@ -19,7 +19,7 @@ const prestart = process.env[PRESTART_FORKS_ENV] === '1';
 export default defineConfig({
   root: ROOT,
   test: {
-    globalSetup: ['workshop/check/global-setup.ts'],
+    globalSetup: ['workshop/shared/global-setup.ts'],
     pool: 'forks',
     maxWorkers: 2,
     projects: EXERCISES.filter((exercise) => !only || only.includes(exercise.number)).map((exercise) => {

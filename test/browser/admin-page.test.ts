@@ -8,8 +8,8 @@ import { JobsClient } from '../../src/jobs/client.ts';
 import { redisConnection } from '../../src/jobs/connection.ts';
 import { QUEUES, type QueueName } from '../../src/jobs/defaults.ts';
 import { freePort } from '../../src/dev/free-port.ts';
-import { spawnScript, stopAll, type ChildScript } from '../harness/process.ts';
-import { services, uniquePrefix } from '../harness/services.ts';
+import { spawnScript, stopAll, type ChildScript } from '../support/child-script.ts';
+import { services, uniquePrefix } from '../support/services/services.ts';
 import { launchChromium } from '../support/browser.ts';
 import { waitUntil } from '../support/wait.ts';
 

@@ -5,13 +5,13 @@
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { cleanUpChaos, freshApp, startApi, type AppSetup, type RunningApi } from './app-processes.ts';
-import { missingFrom } from './counting.ts';
-import { postJson } from './http.ts';
-import { inParallel } from './in-parallel.ts';
-import { startKillableRedis, type KillableRedis } from './killable-redis.ts';
-import { printResult, seconds } from './result-line.ts';
-import { waitFor } from './wait-for.ts';
+import { cleanUpChaos, freshApp, startApi, type AppSetup, type RunningApi } from '../support/chaos/app-processes.ts';
+import { missingFrom } from '../support/chaos/counting.ts';
+import { postJson } from '../support/chaos/http.ts';
+import { inParallel } from '../support/chaos/in-parallel.ts';
+import { startKillableRedis, type KillableRedis } from '../support/chaos/killable-redis.ts';
+import { printResult, seconds } from '../support/chaos/result-line.ts';
+import { waitFor } from '../support/chaos/wait-for.ts';
 
 const JOBS = 300;
 /** appendfsync everysec fsyncs the AOF once a second; the kill comes after one full window. */

@@ -5,11 +5,11 @@
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { RECONNECT_MAX_MS } from '../../src/jobs/connection.ts';
-import { spawnScript, type ChildScript } from '../harness/process.ts';
-import { cleanUpChaos, freshApp, startApi, startWorker, type AppSetup, type RunningApi } from './app-processes.ts';
-import { startKillableRedis, type KillableRedis } from './killable-redis.ts';
-import { printResult, seconds } from './result-line.ts';
-import { waitFor } from './wait-for.ts';
+import { spawnScript, type ChildScript } from '../support/child-script.ts';
+import { cleanUpChaos, freshApp, startApi, startWorker, type AppSetup, type RunningApi } from '../support/chaos/app-processes.ts';
+import { startKillableRedis, type KillableRedis } from '../support/chaos/killable-redis.ts';
+import { printResult, seconds } from '../support/chaos/result-line.ts';
+import { waitFor } from '../support/chaos/wait-for.ts';
 
 const OUTAGE_MS = 31_000;
 /** "Back within about 2 s": one reconnect delay, a fetch's pause after an error, and slack for a loaded machine. */

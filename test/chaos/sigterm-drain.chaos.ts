@@ -5,12 +5,12 @@
 import { Redis } from 'ioredis';
 import { afterAll, expect, it } from 'vitest';
 import { JobsClient } from '../../src/jobs/client.ts';
-import { services, uniquePrefix } from '../harness/services.ts';
-import { cleanUpChaos, handlerRuns, pidOf, slowWorker } from './app-processes.ts';
-import { extraRuns, jobIdsLogged, missingFrom, tally } from './counting.ts';
-import { inParallel } from './in-parallel.ts';
-import { printResult, seconds } from './result-line.ts';
-import { waitFor } from './wait-for.ts';
+import { services, uniquePrefix } from '../support/services/services.ts';
+import { cleanUpChaos, handlerRuns, pidOf, slowWorker } from '../support/chaos/app-processes.ts';
+import { extraRuns, jobIdsLogged, missingFrom, tally } from '../support/chaos/counting.ts';
+import { inParallel } from '../support/chaos/in-parallel.ts';
+import { printResult, seconds } from '../support/chaos/result-line.ts';
+import { waitFor } from '../support/chaos/wait-for.ts';
 
 /** The slow worker runs 10 jobs at once (the JobServer's default concurrency). */
 const SLOTS = 10;

@@ -10,7 +10,7 @@ export default defineConfig({
   root: fileURLToPath(new URL('../..', import.meta.url)),
   test: {
     include: ['test/chaos/**/*.chaos.ts'],
-    globalSetup: ['test/harness/global-setup.ts'],
+    globalSetup: ['test/support/services/global-setup.ts'],
     testTimeout: 180_000,
     hookTimeout: 90_000,
     pool: 'forks',

@@ -5,12 +5,12 @@
 import { Redis } from 'ioredis';
 import { afterAll, expect, it } from 'vitest';
 import { JobsClient } from '../../src/jobs/client.ts';
-import { services, uniquePrefix } from '../harness/services.ts';
-import { cleanUpChaos, handlerRuns, pidOf, slowWorker } from './app-processes.ts';
-import { extraRuns, jobLines, missingFrom, tally } from './counting.ts';
-import { inParallel } from './in-parallel.ts';
-import { printResult, seconds } from './result-line.ts';
-import { waitFor } from './wait-for.ts';
+import { services, uniquePrefix } from '../support/services/services.ts';
+import { cleanUpChaos, handlerRuns, pidOf, slowWorker } from '../support/chaos/app-processes.ts';
+import { extraRuns, jobLines, missingFrom, tally } from '../support/chaos/counting.ts';
+import { inParallel } from '../support/chaos/in-parallel.ts';
+import { printResult, seconds } from '../support/chaos/result-line.ts';
+import { waitFor } from '../support/chaos/wait-for.ts';
 
 const JOBS = 300;
 const JOB_MS = 200; // 10 at once: 50 jobs a second, so the burst lasts about 6 s

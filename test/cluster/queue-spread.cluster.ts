@@ -4,7 +4,7 @@ import { Scheduler } from '../../src/jobs/cron.ts';
 import { QUEUES, type QueueName } from '../../src/jobs/defaults.ts';
 import { queuePrefix } from '../../src/jobs/key-prefix.ts';
 import { ServeMux } from '../../src/jobs/mux.ts';
-import { services } from '../harness/services.ts';
+import { services } from '../support/services/services.ts';
 import { jobsTestbed } from '../support/jobs.ts';
 import { testRedisClient } from '../support/redis.ts';
 import { waitUntil } from '../support/wait.ts';

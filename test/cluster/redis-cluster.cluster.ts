@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
 import { Cluster, Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startRedisCluster, type RedisCluster } from '../harness/redis-cluster.ts';
+import { startRedisCluster, type RedisCluster } from '../support/services/redis-cluster.ts';
 
 // The harness's cluster helper, on clusters of its own (not the run's), one at a time.
 let cluster: RedisCluster | undefined;

@@ -7,7 +7,7 @@ import { freePort } from '../../src/dev/free-port.ts';
 import { answers } from '../../src/dev/reachable.ts';
 import { readDevContainer, ROOT } from '../support/devcontainer.ts';
 import { waitUntil } from '../support/wait.ts';
-import { docker } from './engine.ts';
+import { docker } from '../support/docker-engine.ts';
 
 // The dev container's services as its editor starts them: Compose with
 // devcontainer.json's files, in a project of its own. Only Redis and MailHog:

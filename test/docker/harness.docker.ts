@@ -1,8 +1,8 @@
 import { Redis } from 'ioredis';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { startDockerServices, type DockerImages } from '../harness/docker.ts';
-import { spawnCommand } from '../harness/process.ts';
-import { docker, requireEngineAndImages, UNPULLABLE } from './engine.ts';
+import { startDockerServices, type DockerImages } from '../support/services/docker.ts';
+import { spawnCommand } from '../support/child-script.ts';
+import { docker, requireEngineAndImages, UNPULLABLE } from '../support/docker-engine.ts';
 
 let images: DockerImages;
 beforeAll(async () => {
@@ -11,7 +11,7 @@ beforeAll(async () => {
 
 /** Runs the harness's own suite through `npx vitest run`, as npm test would, with env on top. */
 async function harnessSuite(env: Record<string, string>) {
-  const run = spawnCommand('npx vitest run test/harness/harness.test.ts', { TEST_SERVICES: '', ...env }, 'vitest');
+  const run = spawnCommand('npx vitest run test/services/harness.test.ts', { TEST_SERVICES: '', ...env }, 'vitest');
   const { code } = await run.exited;
   return { code, output: run.output().replace(/\x1b\[[0-9;]*m/g, '') };
 }

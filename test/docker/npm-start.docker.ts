@@ -5,10 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/dev/free-port.ts';
 import { catcherName } from '../../src/dev/mail-catcher-apis.ts';
 import { findMailHog } from '../../src/dev/mailhog.ts';
-import type { DockerImages } from '../harness/docker.ts';
-import { createInbox } from '../harness/inbox.ts';
-import { spawnScript, stopAll, type ChildScript } from '../harness/process.ts';
-import { docker, requireEngineAndImages, UNPULLABLE } from './engine.ts';
+import type { DockerImages } from '../support/services/docker.ts';
+import { createInbox } from '../support/services/inbox.ts';
+import { spawnScript, stopAll, type ChildScript } from '../support/child-script.ts';
+import { docker, requireEngineAndImages, UNPULLABLE } from '../support/docker-engine.ts';
 import { BANNER_END, interrupt } from '../support/npm-start.ts';
 
 // npm start as a developer runs it with Docker, on ports of its own and in a

@@ -3,8 +3,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { InvalidPayloadError } from '../../src/jobs/client.ts';
 import { DEFAULT_MAX_RETRY } from '../../src/jobs/defaults.ts';
 import { ServeMux } from '../../src/jobs/mux.ts';
-import { explain, explainJob, explainLog } from '../course/evidence.ts';
-import { captureLog } from '../course/log.ts';
+import { explain, explainJob, explainLog } from '../support/course/evidence.ts';
+import { captureLog } from '../support/course/log.ts';
 import { jobsTestbed } from '../support/jobs.ts';
 import { waitUntil } from '../support/wait.ts';
 

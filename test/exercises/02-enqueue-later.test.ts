@@ -3,8 +3,8 @@ import type { Queue } from 'bullmq';
 import { afterAll, describe, expect, it } from 'vitest';
 import { dueAt } from '../../src/jobs/due.ts';
 import { ServeMux } from '../../src/jobs/mux.ts';
-import { explain, explainJob, explainLog } from '../course/evidence.ts';
-import { captureLog } from '../course/log.ts';
+import { explain, explainJob, explainLog } from '../support/course/evidence.ts';
+import { captureLog } from '../support/course/log.ts';
 import { jobsTestbed } from '../support/jobs.ts';
 import { waitUntil } from '../support/wait.ts';
 

@@ -14,10 +14,10 @@ import { Handlers } from '../../src/jobs/handlers.ts';
 import { ServeMux } from '../../src/jobs/mux.ts';
 import { createSmtpMailer, type Mailer } from '../../src/mail/mailer.ts';
 import { Uploads } from '../../src/storage/uploads.ts';
-import { explain, explainInbox, explainJob, explainLog } from '../course/evidence.ts';
-import { captureLog, type LogCapture } from '../course/log.ts';
-import { createInbox } from '../harness/inbox.ts';
-import { services } from '../harness/services.ts';
+import { explain, explainInbox, explainJob, explainLog } from '../support/course/evidence.ts';
+import { captureLog, type LogCapture } from '../support/course/log.ts';
+import { createInbox } from '../support/services/inbox.ts';
+import { services } from '../support/services/services.ts';
 import { jobsTestbed } from '../support/jobs.ts';
 import { waitUntil } from '../support/wait.ts';
 

@@ -20,11 +20,11 @@ import { seed } from '../../src/db/seed.ts';
 import { JobsClient } from '../../src/jobs/client.ts';
 import { redisConnection } from '../../src/jobs/connection.ts';
 import { QUEUES, type QueueName } from '../../src/jobs/defaults.ts';
-import { explain, explainInbox, explainJob, explainOutput } from '../course/evidence.ts';
-import { startProcess } from '../course/exercise.ts';
-import { createInbox } from '../harness/inbox.ts';
-import { stopAll, type ChildScript } from '../harness/process.ts';
-import { services, uniquePrefix } from '../harness/services.ts';
+import { explain, explainInbox, explainJob, explainOutput } from '../support/course/evidence.ts';
+import { startProcess } from '../support/course/exercise.ts';
+import { createInbox } from '../support/services/inbox.ts';
+import { stopAll, type ChildScript } from '../support/child-script.ts';
+import { services, uniquePrefix } from '../support/services/services.ts';
 import { sleep, waitUntil } from '../support/wait.ts';
 
 /** A worker started by the README's command, with queues, a database and an uploads folder of its own. */

@@ -19,10 +19,10 @@ import { registerCron, Scheduler, type ScheduledTask } from '../../src/jobs/cron
 import { QUEUES, type QueueName } from '../../src/jobs/defaults.ts';
 import { ServeMux } from '../../src/jobs/mux.ts';
 import { ROOT } from '../../workshop/course.ts';
-import { explain, explainOutput } from '../course/evidence.ts';
-import { afterEarlierChecks, currentExercise, startProcess } from '../course/exercise.ts';
-import { spawnCommand, stopAll, type ChildScript } from '../harness/process.ts';
-import { services, uniquePrefix } from '../harness/services.ts';
+import { explain, explainOutput } from '../support/course/evidence.ts';
+import { afterEarlierChecks, currentExercise, startProcess } from '../support/course/exercise.ts';
+import { spawnCommand, stopAll, type ChildScript } from '../support/child-script.ts';
+import { services, uniquePrefix } from '../support/services/services.ts';
 import { jobsTestbed } from '../support/jobs.ts';
 import { waitUntil } from '../support/wait.ts';
 

@@ -5,12 +5,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/db/database.ts';
 import { QUEUES } from '../../src/jobs/defaults.ts';
 import { REVIEW_REQUEST_DELAY_MS } from '../../src/services/orders.ts';
-import { explain, explainInbox, explainOutput } from '../course/evidence.ts';
-import { afterEarlierChecks, startProcess } from '../course/exercise.ts';
-import { startLearnerApp, untilUp } from '../course/learner-app.ts';
-import { createInbox } from '../harness/inbox.ts';
-import { stopAll, type ChildScript } from '../harness/process.ts';
-import { services, uniquePrefix } from '../harness/services.ts';
+import { explain, explainInbox, explainOutput } from '../support/course/evidence.ts';
+import { afterEarlierChecks, startProcess } from '../support/course/exercise.ts';
+import { startLearnerApp, untilUp } from '../support/course/learner-app.ts';
+import { createInbox } from '../support/services/inbox.ts';
+import { stopAll, type ChildScript } from '../support/child-script.ts';
+import { services, uniquePrefix } from '../support/services/services.ts';
 import { apiTestbed } from '../support/api.ts';
 import { waitUntil } from '../support/wait.ts';
 

@@ -20,11 +20,11 @@ import { DEFAULT_RETRY_POLICY, retryDelay } from '../../src/jobs/retry.ts';
 import type { Mailer } from '../../src/mail/mailer.ts';
 import { Uploads } from '../../src/storage/uploads.ts';
 import type { JobState, Prediction, Range } from '../../solutions/09-quick-check/prediction.ts';
-import { explain, explainJob, explainLog, explainOutput } from '../course/evidence.ts';
-import { afterEarlierChecks, fileUnderCheck, startProcess } from '../course/exercise.ts';
-import { captureLog, formatLogLines } from '../course/log.ts';
-import { stopAll, type ChildScript } from '../harness/process.ts';
-import { services, uniquePrefix } from '../harness/services.ts';
+import { explain, explainJob, explainLog, explainOutput } from '../support/course/evidence.ts';
+import { afterEarlierChecks, fileUnderCheck, startProcess } from '../support/course/exercise.ts';
+import { captureLog, formatLogLines } from '../support/course/log.ts';
+import { stopAll, type ChildScript } from '../support/child-script.ts';
+import { services, uniquePrefix } from '../support/services/services.ts';
 import { jobsTestbed } from '../support/jobs.ts';
 import { waitUntil } from '../support/wait.ts';
 

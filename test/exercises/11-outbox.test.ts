@@ -13,14 +13,14 @@ import { redisConnection } from '../../src/jobs/connection.ts';
 import { OutboxWriter } from '../../src/jobs/outbox.ts';
 import { relayPass, type RelayPass } from '../../src/jobs/relay-pass.ts';
 import { REVIEW_REQUEST_DELAY_MS } from '../../src/services/orders.ts';
-import { explain, explainInbox, explainOutput } from '../course/evidence.ts';
-import { afterEarlierChecks } from '../course/exercise.ts';
-import { startLearnerApp, untilUp } from '../course/learner-app.ts';
-import { captureLog, formatLogLines, type LogCapture } from '../course/log.ts';
-import { createInbox } from '../harness/inbox.ts';
-import { stopAll, type ChildScript } from '../harness/process.ts';
-import { startRedisServer, type RedisServer } from '../harness/redis-server.ts';
-import { services, uniquePrefix } from '../harness/services.ts';
+import { explain, explainInbox, explainOutput } from '../support/course/evidence.ts';
+import { afterEarlierChecks } from '../support/course/exercise.ts';
+import { startLearnerApp, untilUp } from '../support/course/learner-app.ts';
+import { captureLog, formatLogLines, type LogCapture } from '../support/course/log.ts';
+import { createInbox } from '../support/services/inbox.ts';
+import { stopAll, type ChildScript } from '../support/child-script.ts';
+import { startRedisServer, type RedisServer } from '../support/services/redis-server.ts';
+import { services, uniquePrefix } from '../support/services/services.ts';
 import { waitUntil } from '../support/wait.ts';
 
 /** RETRY_MS: how often the in-process relay tries again while Redis is down. */

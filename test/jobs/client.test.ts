@@ -3,8 +3,8 @@ import { InvalidPayloadError, JobsClient } from '../../src/jobs/client.ts';
 import { DEFAULT_MAX_RETRY } from '../../src/jobs/defaults.ts';
 import { ServeMux } from '../../src/jobs/mux.ts';
 import { producerConnection } from '../../src/jobs/connection.ts';
-import { startRedisServer } from '../harness/redis-server.ts';
-import { uniquePrefix } from '../harness/services.ts';
+import { startRedisServer } from '../support/services/redis-server.ts';
+import { uniquePrefix } from '../support/services/services.ts';
 import { jobsTestbed } from '../support/jobs.ts';
 import { waitUntil } from '../support/wait.ts';
 

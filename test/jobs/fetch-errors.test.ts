@@ -4,7 +4,7 @@
 import { afterAll, afterEach, expect, it, vi } from 'vitest';
 import { ServeMux } from '../../src/jobs/mux.ts';
 import { QueueFetcher } from '../../src/jobs/queue-fetcher.ts';
-import { captureLog } from '../course/log.ts';
+import { captureLog } from '../support/course/log.ts';
 import { jobsTestbed } from '../support/jobs.ts';
 import { waitUntil } from '../support/wait.ts';
 

@@ -11,8 +11,8 @@ import { Handlers } from '../../src/jobs/handlers.ts';
 import { ServeMux } from '../../src/jobs/mux.ts';
 import { createSmtpMailer } from '../../src/mail/mailer.ts';
 import { StorageUnavailableError, Uploads } from '../../src/storage/uploads.ts';
-import { createInbox } from '../harness/inbox.ts';
-import { services } from '../harness/services.ts';
+import { createInbox } from '../support/services/inbox.ts';
+import { services } from '../support/services/services.ts';
 
 const inbox = createInbox(services());
 const mailer = createSmtpMailer(services().smtpUrl, 'Workshop Shop <shop@example.test>');

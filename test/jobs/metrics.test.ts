@@ -1,7 +1,7 @@
 import { MetricsTime, UnrecoverableError } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { services } from '../harness/services.ts';
+import { services } from '../support/services/services.ts';
 import { ServeMux } from '../../src/jobs/mux.ts';
 import { jobsTestbed } from '../support/jobs.ts';
 import { waitUntil } from '../support/wait.ts';

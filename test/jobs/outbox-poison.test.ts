@@ -13,9 +13,9 @@ import { producerConnection, type RedisTarget } from '../../src/jobs/connection.
 import { QUEUES } from '../../src/jobs/defaults.ts';
 import { RELAY_BATCH_SIZE, sendBatch } from '../../src/jobs/outbox-jobs.ts';
 import { BACK_NOTICE, OUTAGE_WARNING, OutboxRelay } from '../../src/jobs/outbox.ts';
-import { captureLog, type LogCapture } from '../course/log.ts';
-import { startRedisServer, type RedisServer } from '../harness/redis-server.ts';
-import { uniquePrefix } from '../harness/services.ts';
+import { captureLog, type LogCapture } from '../support/course/log.ts';
+import { startRedisServer, type RedisServer } from '../support/services/redis-server.ts';
+import { uniquePrefix } from '../support/services/services.ts';
 import { testRedis } from '../support/redis.ts';
 import { waitUntil } from '../support/wait.ts';
 

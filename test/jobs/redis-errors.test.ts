@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { describeRedisError, RedisErrorLog, redisAddress } from '../../src/jobs/redis-errors.ts';
-import { captureLog } from '../course/log.ts';
+import { captureLog } from '../support/course/log.ts';
 
 const WHERE = 'redis://:***@cache:6379';
 

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { services } from '../harness/services.ts';
-import { spawnScript, stopAll, type ChildScript } from '../harness/process.ts';
+import { services } from '../support/services/services.ts';
+import { spawnScript, stopAll, type ChildScript } from '../support/child-script.ts';
 import { jobsTestbed } from '../support/jobs.ts';
 import { waitUntil } from '../support/wait.ts';
 
@@ -13,7 +13,7 @@ afterAll(async () => {
 /** Matches the worker's log line for the start of one job. */
 const started = (id: string) => new RegExp(`"job":"${id}"[^\n]*"msg":"job started"`);
 const slowWorker = (jobMs: number, label: string) =>
-  spawnScript('test/fixtures/slow-worker.ts', { REDIS_URL: services().redisUrl, QUEUE_PREFIX: bed.prefix, JOB_MS: String(jobMs) }, label);
+  spawnScript('test/support/fixtures/slow-worker.ts', { REDIS_URL: services().redisUrl, QUEUE_PREFIX: bed.prefix, JOB_MS: String(jobMs) }, label);
 
 /** killMidJob starts a worker whose job hangs, waits until it runs the job, and kills it with SIGKILL. */
 async function killMidJob(jobId: string, label: string): Promise<void> {

@@ -10,7 +10,7 @@ import { Handlers } from '../../src/jobs/handlers.ts';
 import { ServeMux } from '../../src/jobs/mux.ts';
 import { createSmtpMailer } from '../../src/mail/mailer.ts';
 import { Uploads } from '../../src/storage/uploads.ts';
-import { services } from '../harness/services.ts';
+import { services } from '../support/services/services.ts';
 import { jobsTestbed } from '../support/jobs.ts';
 import { waitUntil } from '../support/wait.ts';
 

@@ -1,6 +1,6 @@
 import { afterAll, expect, it } from 'vitest';
 import { ServeMux } from '../../src/jobs/mux.ts';
-import { captureLog } from '../course/log.ts';
+import { captureLog } from '../support/course/log.ts';
 import { jobsTestbed } from '../support/jobs.ts';
 import { waitUntil } from '../support/wait.ts';
 

@@ -1,7 +1,7 @@
 // Which mail catcher startMailCatcher runs, and why: a MailHog binary where
 // MAILHOG_BIN or PATH names one, else MailDev in-process. The MailHog here is a
 // stand-in script, so that the choice and the process handling are tested on
-// every machine; the inbox tests (test/harness/inbox-mailhog.test.ts) run the
+// every machine; the inbox tests (test/mail/inbox-mailhog.test.ts) run the
 // real MailHog wherever it is.
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

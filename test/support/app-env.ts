@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { services, uniquePrefix } from '../harness/services.ts';
+import { services, uniquePrefix } from './services/services.ts';
 
 /**
  * freshAppEnv is the environment of an app of its own for the real processes

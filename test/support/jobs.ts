@@ -3,7 +3,7 @@ import { JobsClient } from '../../src/jobs/client.ts';
 import { redisConnection } from '../../src/jobs/connection.ts';
 import { ServeMux } from '../../src/jobs/mux.ts';
 import { JobServer, type ServerOptions } from '../../src/jobs/server.ts';
-import { uniquePrefix } from '../harness/services.ts';
+import { uniquePrefix } from './services/services.ts';
 import { closeConnection, testRedis } from './redis.ts';
 
 /** A logger that prints nothing; set TEST_LOGS=true to see the worker's lines. */

@@ -1,4 +1,4 @@
-import type { ChildScript } from '../harness/process.ts';
+import type { ChildScript } from './child-script.ts';
 
 /**
  * The last line of npm start's banner: once it shows, every service answers.

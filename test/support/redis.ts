@@ -3,7 +3,7 @@ import { Cluster, Redis } from 'ioredis';
 import { parseClusterNodes } from '../../src/cluster-nodes.ts';
 import { clusterConnection } from '../../src/jobs/cluster.ts';
 import type { RedisTarget } from '../../src/jobs/connection.ts';
-import { services } from '../harness/services.ts';
+import { services } from './services/services.ts';
 
 /**
  * testRedis is where this run puts its queues: the Redis Cluster of a run

@@ -8,9 +8,9 @@ import { ROOT } from '../../workshop/course.ts';
 import { nodeVersionProblem } from '../../workshop/cli/node-version.ts';
 import { freePort } from '../../src/dev/free-port.ts';
 import { findMailHog } from '../../src/dev/mailhog.ts';
-import { spawnScript, stopAll } from '../harness/process.ts';
-import { startRedisServer } from '../harness/redis-server.ts';
-import { services } from '../harness/services.ts';
+import { spawnScript, stopAll } from '../support/child-script.ts';
+import { startRedisServer } from '../support/services/redis-server.ts';
+import { services } from '../support/services/services.ts';
 
 afterAll(stopAll);
 

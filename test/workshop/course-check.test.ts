@@ -5,8 +5,8 @@ import { appendFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { Target } from '../../workshop/course.ts';
 import type { Exercise } from '../../workshop/manifest.ts';
-import type { SuiteResult } from '../../workshop/cli/runner.ts';
-import type { TestOutcome } from '../../workshop/cli/verdict.ts';
+import type { SuiteResult } from '../../workshop/check/run-suites.ts';
+import type { TestOutcome } from '../../workshop/shared/verdict.ts';
 import { proveCourse, type ProveDeps } from '../../workshop/check/prove.ts';
 
 // No README in exercises/ has these slugs, so the README checks leave them alone.

@@ -2,7 +2,7 @@
 // provides earlyStart), an end-to-end part marked `early` starts at once,
 // beside the checks above it, instead of when its first test asks.
 import { describe, expect, it } from 'vitest';
-import { afterEarlierChecks } from '../course/exercise.ts';
+import { afterEarlierChecks } from '../support/course/exercise.ts';
 
 const starts: string[] = [];
 

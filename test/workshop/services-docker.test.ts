@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/dev/free-port.ts';
 import { isReachable } from '../../src/dev/reachable.ts';
-import { spawnScript, stopAll } from '../harness/process.ts';
+import { spawnScript, stopAll } from '../support/child-script.ts';
 
 /** The stand-in Redis of each test, stopped afterwards even when the CLI did not stop it. */
 const pidFiles: string[] = [];

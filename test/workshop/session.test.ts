@@ -7,7 +7,7 @@ import { findExercise } from '../../workshop/course.ts';
 import { Progress } from '../../workshop/cli/progress.ts';
 import { Session } from '../../workshop/cli/session.ts';
 import type { TypeProblem } from '../../workshop/cli/typecheck.ts';
-import type { Verdict } from '../../workshop/cli/verdict.ts';
+import type { Verdict } from '../../workshop/shared/verdict.ts';
 
 const exercise = findExercise(2);
 const services = {

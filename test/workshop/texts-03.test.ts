@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ServeMux } from '../../src/jobs/mux.ts';
-import { captureLog, formatLogLines } from '../course/log.ts';
+import { captureLog, formatLogLines } from '../support/course/log.ts';
 import { jobsTestbed } from '../support/jobs.ts';
 import { waitUntil } from '../support/wait.ts';
 

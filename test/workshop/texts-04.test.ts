@@ -13,8 +13,8 @@ import { JobsClient } from '../../src/jobs/client.ts';
 import { redisConnection } from '../../src/jobs/connection.ts';
 import { QUEUES } from '../../src/jobs/defaults.ts';
 import { Inspector } from '../../src/jobs/inspector.ts';
-import { spawnScript, stopAll, type ChildScript } from '../harness/process.ts';
-import { services, uniquePrefix } from '../harness/services.ts';
+import { spawnScript, stopAll, type ChildScript } from '../support/child-script.ts';
+import { services, uniquePrefix } from '../support/services/services.ts';
 import { waitUntil } from '../support/wait.ts';
 
 const README = readFileSync(new URL('../../exercises/04-worker-process/README.md', import.meta.url), 'utf8');

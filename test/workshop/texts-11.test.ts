@@ -13,8 +13,8 @@ import { deadRowMessage, RELAY_BATCH_SIZE } from '../../src/jobs/outbox-jobs.ts'
 import { BACK_NOTICE, OUTAGE_WARNING, OUTBOX_RETRY_MS, OutboxRelay, OutboxWriter } from '../../src/jobs/outbox.ts';
 import { REMINDER_EVERY_MS, RedisErrorLog, describeRedisError } from '../../src/jobs/redis-errors.ts';
 import { checkPayload } from '../../src/jobs/tasks.ts';
-import { captureLog } from '../course/log.ts';
-import { startRedisServer } from '../harness/redis-server.ts';
+import { captureLog } from '../support/course/log.ts';
+import { startRedisServer } from '../support/services/redis-server.ts';
 import { jobsTestbed } from '../support/jobs.ts';
 import { waitUntil } from '../support/wait.ts';
 

@@ -59,7 +59,7 @@ describe('WORKSHOP.md: what it says the verdict shows', () => {
 
     const dir = new URL('../exercises/', import.meta.url);
     const suites = [...readdirSync(dir)].filter((f) => f.endsWith('.test.ts')).map((f) => readFileSync(new URL(f, dir), 'utf8'));
-    const sources = [...suites, readFileSync(new URL('../course/evidence.ts', import.meta.url), 'utf8')].join('\n');
+    const sources = [...suites, readFileSync(new URL('../support/course/evidence.ts', import.meta.url), 'utf8')].join('\n');
     const missing = boxes.filter((box) => !sources.includes(`'${box}'`) && !sources.includes(`'${box}`));
     expect(missing, 'these boxes are named in WORKSHOP.md, but no suite explains a failure under that title').toEqual([]);
   });

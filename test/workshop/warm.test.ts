@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WarmProcesses } from '../../workshop/warm/host.ts';
-import { warmProcess } from '../course/warm-process.ts';
-import { stopAll } from '../harness/process.ts';
-import { services, uniquePrefix } from '../harness/services.ts';
+import { warmProcess } from '../support/course/warm-process.ts';
+import { stopAll } from '../support/child-script.ts';
+import { services, uniquePrefix } from '../support/services/services.ts';
 
 let host: WarmProcesses;
 beforeAll(async () => {

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { findExercise } from '../../workshop/course.ts';
 import type { Exercise } from '../../workshop/manifest.ts';
 import { Progress } from '../../workshop/cli/progress.ts';
-import type { CheckProgress, TestOutcome, Verdict } from '../../workshop/cli/verdict.ts';
+import type { CheckProgress, TestOutcome, Verdict } from '../../workshop/shared/verdict.ts';
 import { WatchScreen } from '../../workshop/cli/watch-screen.ts';
 
 interface PendingCheck {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { ROOT } from '../../workshop/course.ts';
-import { services } from '../harness/services.ts';
+import { services } from '../support/services/services.ts';
 import { waitUntil } from '../support/wait.ts';
 
 const children: ReturnType<typeof spawn>[] = [];

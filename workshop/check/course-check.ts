@@ -7,7 +7,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { EXERCISES } from '../manifest.ts';
-import { currentLock, STARTERS_LOCK } from '../cli/starters.ts';
+import { currentLock, STARTERS_LOCK } from '../shared/starters.ts';
 import { bold, colour, green, red } from '../cli/style.ts';
 import { proveCourse, realDeps } from './prove.ts';
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pad2, ROOT, type Target } from '../course.ts';
 import type { Exercise } from '../manifest.ts';
-import type { SuiteResult } from '../cli/runner.ts';
+import type { SuiteResult } from './run-suites.ts';
 import { bold, dim, green, red } from '../cli/style.ts';
 import { checkCountProblems, staticProblems, type Problem } from './static.ts';
 
@@ -21,7 +21,7 @@ export interface ProveDeps {
 
 /** The real world: the repository's files, tsc, and Vitest. */
 export async function realDeps(exercises: readonly Exercise[]): Promise<ProveDeps> {
-  const { runAllSuites } = await import('../cli/runner.ts');
+  const { runAllSuites } = await import('./run-suites.ts');
   return {
     exercises,
     say: (text) => process.stdout.write(`${text}\n`),

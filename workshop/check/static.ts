@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { editedFiles, exerciseDir, pad2, ROOT, runCommand, SRC } from '../course.ts';
 import { EXERCISES, type Exercise } from '../manifest.ts';
-import { currentLock, readLock } from '../cli/starters.ts';
+import { currentLock, readLock } from '../shared/starters.ts';
 import { hintProblems } from './hints.ts';
 import { leakProblems, openDocPaths } from './leaks.ts';
 import { codeBlocks, headingAnchors, isExcerpt, links } from './markdown.ts';

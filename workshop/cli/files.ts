@@ -3,7 +3,7 @@ import { dirname, join, relative } from 'node:path';
 import { structuredPatch } from 'diff';
 import { editedFiles, exerciseDir, ROOT } from '../course.ts';
 import type { Exercise } from '../manifest.ts';
-import { starterContent } from './starters.ts';
+import { starterContent } from '../shared/starters.ts';
 import { cyan, dim, green, red } from './style.ts';
 
 /** BACKUPS is where `npm run reset` keeps the files it replaces. Git-ignored, like the progress file. */

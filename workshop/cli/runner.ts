@@ -1,12 +1,11 @@
-import { join, relative } from 'node:path';
-import type { Reporter, TestCase, TestModule } from 'vitest/node';
-import { createVitest, type Vitest } from 'vitest/node';
-import { editedFiles, exerciseDir, ROOT, type Target } from '../course.ts';
+import type { Reporter, Vitest } from 'vitest/node';
+import type { Target } from '../course.ts';
 import type { Exercise } from '../manifest.ts';
-import type { Services } from '../../test/harness/services.ts';
+import type { Services } from '../shared/services.ts';
 import { TypeCheckThread } from './typecheck-client.ts';
 import { stopPrestartedForks } from '../warm/forks.ts';
-import type { CheckProgress, Failure, TestOutcome, Verdict } from './verdict.ts';
+import type { CheckProgress, Verdict } from '../shared/verdict.ts';
+import { createCourseVitest, filesOf, outcomeOf, suiteOf, toFailure } from '../shared/vitest-results.ts';
 
 /** OnProgress hears how far a check has got: after Vitest reads the suite, and as each test starts and ends. */
 export type OnProgress = (progress: CheckProgress) => void;
@@ -27,7 +26,7 @@ export class CourseRunner {
 
   /** useServices says where Redis and the mail catcher are. Call it before the first run. */
   useServices(services: Services): void {
-    // Read by the global setup (workshop/check/global-setup.ts) when the first run starts.
+    // Read by the global setup (workshop/shared/global-setup.ts) when the first run starts.
     process.env.COURSE_SERVICES = JSON.stringify(services);
   }
 
@@ -43,7 +42,7 @@ export class CourseRunner {
   /**
    * run checks an exercise. One at a time: a second call waits for Vitest to
    * be free. `earlyStart` tells the suite that the last check passed (see
-   * afterEarlierChecks in test/course/exercise.ts).
+   * afterEarlierChecks in test/support/course/exercise.ts).
    */
   async run(exercise: Exercise, onProgress?: OnProgress, opts: { earlyStart?: boolean } = {}): Promise<Verdict> {
     const started = Date.now();
@@ -118,100 +117,5 @@ export class CourseRunner {
         });
       },
     };
-  }
-}
-
-/**
- * createCourseVitest makes a Vitest for workshop/vitest.config.ts that reports
- * nothing itself: the caller reads the results and tells the learner.
- */
-function createCourseVitest(target: Target, reporter: Reporter = {}): Promise<Vitest> {
-  // Read by workshop/vitest.config.ts.
-  process.env.COURSE_TARGET = target;
-  return createVitest('test', {
-    config: join(ROOT, 'workshop', 'vitest.config.ts'),
-    watch: false,
-    reporters: [reporter],
-    // The verdict shows what matters; the tests' own console output would only clutter it.
-    silent: true,
-  });
-}
-
-/** filesOf lists an exercise's files in the folder of a target, as absolute paths. */
-function filesOf(exercise: Exercise, target: Target): string[] {
-  return editedFiles(exercise).map((file) => join(exerciseDir(exercise, target), file));
-}
-
-/** outcomeOf reads one suite's results: each test, and the errors outside any test. */
-function outcomeOf(module: TestModule | undefined, files: string[]): Pick<Verdict, 'tests' | 'errors'> {
-  if (!module) return { tests: [], errors: [] };
-  return {
-    tests: [...module.children.allTests()].map((test) => toOutcome(test, files)),
-    errors: module.errors().map((error) => toFailure(error, files)),
-  };
-}
-
-/** suiteOf is the test file that checks an exercise. */
-export function suiteOf(exercise: Exercise): string {
-  return join(ROOT, 'test', 'exercises', `${exercise.slug}.test.ts`);
-}
-
-function toOutcome(test: TestCase, files: string[]): TestOutcome {
-  const result = test.result();
-  const state = result.state === 'passed' ? 'passed' : result.state === 'failed' ? 'failed' : 'skipped';
-  return {
-    name: test.name,
-    state,
-    failures: (result.errors ?? []).map((error) => toFailure(error, files)),
-    evidence: test.meta().evidence ?? [],
-  };
-}
-
-interface ErrorLike {
-  message?: string;
-  name?: string;
-  diff?: string;
-  stack?: string;
-  stacks?: { file: string; line: number; column: number; method?: string }[];
-}
-
-function toFailure(error: unknown, files: string[]): Failure {
-  const e = (error ?? {}) as ErrorLike;
-  const message = e.message || e.name || String(error);
-  const learnerFrames: string[] = [];
-  const testFrames: string[] = [];
-  for (const frame of e.stacks ?? []) {
-    const where = `${relative(ROOT, frame.file)}:${frame.line}:${frame.column}`;
-    if (files.includes(frame.file)) learnerFrames.push(`${frame.method ? `${frame.method} ` : ''}${where}`);
-    else if (frame.file.includes('/test/exercises/')) testFrames.push(where);
-  }
-  return { message, diff: e.diff, frames: [...learnerFrames.slice(0, 3), ...testFrames.slice(0, 1).map((where) => `checked at ${where}`)] };
-}
-
-/** SuiteResult is what one exercise's suite gave in a course-wide run. */
-export interface SuiteResult {
-  exercise: Exercise;
-  tests: TestOutcome[];
-  errors: Failure[];
-}
-
-/**
- * runAllSuites runs every exercise's suite once against a target, in one
- * Vitest run, and returns the results by exercise. Services come from
- * COURSE_SERVICES when set, else the test harness starts its own.
- */
-export async function runAllSuites(target: Target, exercises: readonly Exercise[]): Promise<SuiteResult[]> {
-  process.env.COURSE_ONLY = exercises.map((e) => e.number).join(',');
-  const vitest = await createCourseVitest(target);
-  try {
-    const result = await vitest.start();
-    const stray = result.unhandledErrors.map((error) => toFailure(error, []));
-    return exercises.map((exercise) => {
-      const outcome = outcomeOf(result.testModules.find((m) => m.moduleId === suiteOf(exercise)), filesOf(exercise, target));
-      return { exercise, tests: outcome.tests, errors: [...outcome.errors, ...stray] };
-    });
-  } finally {
-    await vitest.close();
-    delete process.env.COURSE_ONLY;
   }
 }

@@ -4,7 +4,7 @@ import { producerConnection, waitForRedis } from '../../src/jobs/connection.ts';
 import { detectMailCatcher } from '../../src/dev/inbox.ts';
 import { catcherName } from '../../src/dev/mail-catcher-apis.ts';
 import { binaryOnPath } from '../../src/dev/on-path.ts';
-import type { Services } from '../../test/harness/services.ts';
+import type { Services } from '../shared/services.ts';
 
 /** CourseServices are the Redis and mail catcher the checks use, and how to let go of them. */
 export interface CourseServices {

@@ -5,7 +5,7 @@ import { renderVerdict } from './render.ts';
 import { CourseRunner, type OnProgress } from './runner.ts';
 import { WARM_SOCKET_ENV, WarmProcesses } from '../warm/host.ts';
 import { ensureServices, type CourseServices } from './services.ts';
-import { passed, type Verdict } from './verdict.ts';
+import { passed, type Verdict } from '../shared/verdict.ts';
 
 /**
  * Session is one `npm run exercise`: the services it found or started, a warm

@@ -4,7 +4,7 @@ import { EXERCISES, type Exercise } from '../manifest.ts';
 import type { Progress } from './progress.ts';
 import { renderHints, renderProgress, renderVerdict } from './render.ts';
 import { bold, colour, cyan, dim, yellow } from './style.ts';
-import { passed, type CheckProgress, type Verdict } from './verdict.ts';
+import { passed, type CheckProgress, type Verdict } from '../shared/verdict.ts';
 
 /** A key as node:readline reports it. */
 export interface Key {

@@ -1,0 +1,20 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, expect, it } from 'vitest';
+import { openDatabase } from '../../src/db/database.ts';
+import { MIGRATIONS } from '../../src/db/migrations.ts';
+import { spawnScript, stopAll } from '../support/child-script.ts';
+
+afterAll(stopAll);
+
+it('processes that open a new database at the same moment all succeed, and it is migrated once', async () => {
+  const path = join(mkdtempSync(join(tmpdir(), 'race-db-')), 'app.db');
+  const openers = Array.from({ length: 4 }, (_, i) => spawnScript('test/support/fixtures/open-db.ts', { DATABASE_PATH: path }, `opener-${i}`));
+
+  const exits = await Promise.all(openers.map((p) => p.exited));
+  expect(exits.map((e) => e.code)).toEqual([0, 0, 0, 0]);
+  const db = openDatabase(path);
+  expect(db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
+  db.close();
+});
