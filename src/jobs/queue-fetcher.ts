@@ -1,11 +1,25 @@
 import { Worker, type Job } from 'bullmq';
 
+/** A job taken from a queue, with the lock token that proves this server owns it. */
+export interface Fetched {
+  job: Job;
+  token: string;
+  fetcher: QueueFetcher;
+}
+
 /**
  * QueueFetcher is a BullMQ Worker that never runs its own fetch loop
  * (autorun: false). JobServer fetches from it by hand; BullMQ still renews the
  * locks of the jobs it tracks and runs the stalled check.
  */
 export class QueueFetcher extends Worker {
+  #tokens = 0;
+
+  /** newToken returns a lock token for the next fetch, unique to this fetcher (its id is a UUID). */
+  newToken(): string {
+    return `${this.id}:${this.#tokens++}`;
+  }
+
   /** startLockRenewal starts the timer that BullMQ's own run() would start. */
   startLockRenewal(): void {
     this.lockManager.start();

@@ -1,4 +1,4 @@
-import { MetricsTime, type ConnectionOptions, type Job } from 'bullmq';
+import { MetricsTime, type ConnectionOptions } from 'bullmq';
 import { createLogger, type Logger } from '../logger.ts';
 import { bullmqTelemetry } from '../telemetry.ts';
 import {
@@ -10,10 +10,11 @@ import {
   STALLED_INTERVAL_MS,
   type QueueName,
 } from './defaults.ts';
+import { EmptyQueues } from './empty-queues.ts';
 import type { ServeMux } from './mux.ts';
 import { logJobEvents } from './job-log.ts';
 import { queuePrefix } from './key-prefix.ts';
-import { QueueFetcher } from './queue-fetcher.ts';
+import { QueueFetcher, type Fetched } from './queue-fetcher.ts';
 import { RedisErrorLog, redisAddress } from './redis-errors.ts';
 import { isUnavailable } from './unavailable.ts';
 import { DEFAULT_RETRY_POLICY, retryDelay, type RetryPolicy } from './retry.ts';
@@ -41,13 +42,6 @@ export interface ServerOptions {
   random?: () => number;
 }
 
-/** A job taken from a queue, with the lock token that proves this server owns it. */
-interface Fetched {
-  job: Job;
-  token: string;
-  fetcher: QueueFetcher;
-}
-
 /**
  * JobServer runs jobs from several queues with one pool of slots: the
  * lesson's asynq.NewServer(Concurrency: 10, Queues: {critical: 6, default: 3, low: 1}).
@@ -56,15 +50,10 @@ interface Fetched {
  * job it finds, so when every queue has work they are served about 6:3:1, and
  * when only one has work every slot serves it.
  *
- * A queue found empty leaves the draw, so that serving `low` alone costs no more
- * Redis round trips than serving `critical` alone: nobody asks the empty queues
- * for a job every time. Instead one blocking fetch waits on each empty queue in
- * Redis (BullMQ's own, which also wakes when a delayed job falls due). When a
- * job arrives, that fetch takes it and holds it for the next free slot, and the
- * queue rejoins the draw: a `critical` job that arrives while every slot serves
- * a `low` backlog starts as soon as one slot is free. When every queue is
- * empty, those blocking fetches are all that run: a new job starts within
- * milliseconds and nothing polls.
+ * A queue found empty leaves the draw until a blocking fetch on it returns, so
+ * that nobody asks the empty queues for a job every time (see EmptyQueues, in
+ * empty-queues.ts). When every queue is empty, those blocking fetches are all
+ * that run: a new job starts within milliseconds and nothing polls.
  *
  * Failed jobs are retried with exponential backoff and jitter; after the last
  * attempt they stay in BullMQ's `failed` set, which is this workshop's dead
@@ -80,12 +69,8 @@ export class JobServer {
 
   /** Busy slots. Each runs one job at a time, and may chain to the next. Never more than #concurrency. */
   readonly #busy = new Set<Promise<void>>();
-  /** Jobs that a blocking fetch returned, waiting for a free slot (at most one per queue). */
-  readonly #held: Fetched[] = [];
-  /** Queues where the last fetch found no job. They are left out of the draw until their blocking fetch returns. */
-  readonly #empty = new Set<QueueName>();
-  /** Queues with a blocking fetch in flight. */
-  readonly #watching = new Set<QueueName>();
+  /** The queues out of the draw, each with a blocking fetch that waits for its next job, and the jobs those fetches hold. */
+  readonly #emptyQueues: EmptyQueues;
   /** The one log of Redis errors: the queues' connections and the fetches report there, rate-limited. */
   readonly #redisErrors: RedisErrorLog;
   /** Fires when a slot frees, a blocking fetch returns, or shutdown begins. */
@@ -93,7 +78,6 @@ export class JobServer {
 
   #stopping = false;
   #dispatching: Promise<void> | undefined;
-  #nextToken = 0;
 
   constructor(connection: ConnectionOptions, mux: ServeMux, opts: ServerOptions = {}) {
     this.#concurrency = opts.concurrency ?? DEFAULT_CONCURRENCY;
@@ -134,6 +118,7 @@ export class JobServer {
       this.#fetchers.set(queue, fetcher);
     }
     if (this.#fetchers.size === 0) throw new RangeError('a JobServer needs at least one queue with a weight above 0');
+    this.#emptyQueues = new EmptyQueues(this.#fetchers, { redisErrors, changed: this.#changed, giveBack: (fetched) => this.#giveBack(fetched) });
   }
 
   /** start connects to Redis and begins taking jobs. It resolves once the server is ready. */
@@ -156,10 +141,11 @@ export class JobServer {
   async shutdown(): Promise<void> {
     if (this.#stopping) return;
     this.#stopping = true;
+    // Jobs fetched but not started go back to their queue for another worker, and no more are waited for.
+    const handingBack = this.#emptyQueues.close();
     this.#changed.notify();
     await this.#dispatching;
-    // Jobs fetched but not started go back to their queue for another worker.
-    await Promise.all(this.#held.splice(0).map((held) => this.#giveBack(held)));
+    await handingBack;
 
     this.#log.info({ running: this.#busy.size }, 'worker stopping: waiting for running jobs');
     const drained = await waitAll(this.#busy, this.#shutdownTimeoutMs);
@@ -176,7 +162,7 @@ export class JobServer {
         await this.#changed.wait();
         continue;
       }
-      const next = this.#takeHeld() ?? (await this.#fetchFirst(weightedOrder(this.#weights, this.#random)));
+      const next = this.#emptyQueues.takeHeld() ?? (await this.#fetchFirst(weightedOrder(this.#weights, this.#random)));
       // shutdown() may have begun while we fetched, and its notify found nobody waiting.
       if (this.#stopping) {
         if (next) await this.#giveBack(next);
@@ -188,84 +174,28 @@ export class JobServer {
       }
       // While we looked, a blocking fetch may have handed over a job or put its
       // queue back in the draw, or a fetch failed: then look again.
-      const everyQueueEmpty = this.#empty.size === this.#fetchers.size;
-      if (this.#held.length > 0 || !everyQueueEmpty) continue;
+      if (this.#emptyQueues.holding || !this.#emptyQueues.everyQueueEmpty) continue;
       // Every queue is empty, and a blocking fetch waits on each: sleep until one returns.
       await this.#changed.wait();
     }
   }
 
-  /** #takeHeld takes the oldest held job. Its queue may be known empty by now: then it gets its blocking fetch back. */
-  #takeHeld(): Fetched | undefined {
-    const held = this.#held.shift();
-    if (held) this.#watchEmptyQueues();
-    return held;
-  }
-
   /** #fetchFirst tries the queues in the given order, skipping those known to be empty, and takes the first job it finds. */
   async #fetchFirst(order: QueueName[]): Promise<Fetched | undefined> {
     for (const queue of order) {
-      if (this.#empty.has(queue)) continue;
+      if (this.#emptyQueues.isEmpty(queue)) continue;
       const fetcher = this.#fetchers.get(queue)!;
-      const token = this.#newToken(fetcher);
+      const token = fetcher.newToken();
       try {
         const job = await fetcher.getNextJob(token, { block: false });
         if (job) return { job, token, fetcher };
-        this.#foundEmpty(queue);
+        this.#emptyQueues.markEmpty(queue);
       } catch (err) {
         this.#redisErrors.error(err, { queue, while: 'fetching a job; trying again shortly' });
         await sleep(1_000);
       }
     }
     return undefined;
-  }
-
-  /** #foundEmpty takes a queue out of the draw, and has a blocking fetch wait for its next job. */
-  #foundEmpty(queue: QueueName): void {
-    this.#empty.add(queue);
-    this.#watchEmptyQueues();
-  }
-
-  /**
-   * #watchEmptyQueues starts a blocking fetch on each queue known to be empty,
-   * unless one is open already or a job of that queue is held: a blocking fetch
-   * takes a job before a slot is free, and this bounds how many wait.
-   */
-  #watchEmptyQueues(): void {
-    if (this.#stopping) return;
-    for (const queue of this.#empty) {
-      if (this.#watching.has(queue) || this.#held.some((held) => held.fetcher.name === queue)) continue;
-      void this.#watch(queue);
-    }
-  }
-
-  /**
-   * #watch blocks on one queue in Redis until a job arrives (or a delayed job
-   * falls due), or until BullMQ's block timeout (5 s), after which BullMQ looks
-   * once more. Whatever it returns, the queue rejoins the draw: a job means more
-   * may follow, and after a timeout or an error the next fetch from the queue
-   * finds out whether it is still empty.
-   */
-  async #watch(queue: QueueName): Promise<void> {
-    const fetcher = this.#fetchers.get(queue)!;
-    const token = this.#newToken(fetcher);
-    this.#watching.add(queue);
-    let job: Job | undefined;
-    try {
-      job = await fetcher.getNextJob(token, { block: true });
-    } catch (err) {
-      // Closing the connection on shutdown ends the fetch with an error; that one is expected.
-      if (!this.#stopping) this.#redisErrors.error(err, { queue, while: 'waiting for a job' });
-    }
-    this.#watching.delete(queue);
-    this.#empty.delete(queue);
-    if (job && this.#stopping) {
-      await this.#giveBack({ job, token, fetcher });
-    } else if (job) {
-      fetcher.holdLock(job, token);
-      this.#held.push({ job, token, fetcher });
-    }
-    this.#changed.notify();
   }
 
   /** #run occupies a slot with a job, and with the jobs it chains to (see #process). */
@@ -293,8 +223,8 @@ export class JobServer {
     this.#log.info({ job: job.id, task: job.name, queue: job.queueName, attempt: job.attemptsMade + 1 }, 'job started');
     const order = weightedOrder(this.#weights, this.#random);
     let chained = false;
-    const firstWithWork = () => order.find((queue) => !this.#empty.has(queue));
-    const chainSameQueue = () => (chained = !this.#stopping && this.#held.length === 0 && firstWithWork() === fetcher.name);
+    const firstWithWork = () => order.find((queue) => !this.#emptyQueues.isEmpty(queue));
+    const chainSameQueue = () => (chained = !this.#stopping && !this.#emptyQueues.holding && firstWithWork() === fetcher.name);
     try {
       const next = await fetcher.processJob(job, token, chainSameQueue);
       if (next && this.#stopping) {
@@ -304,14 +234,14 @@ export class JobServer {
       }
       if (next) return { job: next, token, fetcher };
       // BullMQ looked for this queue's next job, and found none.
-      if (chained) this.#foundEmpty(fetcher.name as QueueName);
+      if (chained) this.#emptyQueues.markEmpty(fetcher.name as QueueName);
     } catch (err) {
       // Redis being away is said once for the whole worker; the stalled check runs such a job again.
       if (isUnavailable(err)) this.#redisErrors.error(err, { job: job.id, while: 'recording the job result' });
       else this.#log.error({ err, job: job.id }, 'could not record the job result');
     }
     // Held jobs go first, and the dispatcher runs them: free the slot.
-    if (this.#stopping || this.#held.length > 0) return undefined;
+    if (this.#stopping || this.#emptyQueues.holding) return undefined;
     const fetched = await this.#fetchFirst(order);
     if (fetched && this.#stopping) {
       await this.#giveBack(fetched); // fetched while shutdown began: not ours to start
@@ -328,10 +258,6 @@ export class JobServer {
       if (isUnavailable(err)) this.#redisErrors.error(err, { job: job.id, while: 'returning a job to its queue; the stalled check will' });
       else this.#log.warn({ err, job: job.id }, 'could not return the job; the stalled check will');
     }
-  }
-
-  #newToken(fetcher: QueueFetcher): string {
-    return `${fetcher.id}:${this.#nextToken++}`;
   }
 }
 
