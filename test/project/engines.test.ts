@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import semver from 'semver';
 import { expect, it } from 'vitest';
 
-const root = (path: string) => JSON.parse(readFileSync(new URL(`../${path}`, import.meta.url), 'utf8'));
+const root = (path: string) => JSON.parse(readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8'));
 
 it("every installed package runs on the oldest Node.js in package.json's engines", () => {
   const promised = root('package.json').engines.node as string;
