@@ -38,6 +38,6 @@ export const limitBodySize: MiddlewareHandler = async (c, next) => {
 };
 
 /** isFromNodeServer: @hono/node-server hands each request's Node objects to the app as its env. */
-function isFromNodeServer(env: unknown): boolean {
+export function isFromNodeServer(env: unknown): boolean {
   return typeof env === 'object' && env !== null && 'incoming' in env;
 }
