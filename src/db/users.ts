@@ -26,6 +26,10 @@ export class EmailTakenError extends Error {
 }
 
 const COLUMNS = 'id, email, name, birthday';
+// The queries' text is built once, not on each call: statement() looks it up on every call.
+const BY_ID = `SELECT ${COLUMNS} FROM users WHERE id = ?`;
+const BY_EMAIL = `SELECT ${COLUMNS} FROM users WHERE email = ?`;
+const ALL = `SELECT ${COLUMNS} FROM users ORDER BY id`;
 
 /** UserRepo creates and reads users. */
 export class UserRepo {
@@ -50,17 +54,17 @@ export class UserRepo {
 
   /** findById returns the user, or undefined if there is none with that id. */
   findById(id: number): User | undefined {
-    return statement<[number], User>(this.db, `SELECT ${COLUMNS} FROM users WHERE id = ?`).get(id);
+    return statement<[number], User>(this.db, BY_ID).get(id);
   }
 
   /** findByEmail returns the user with exactly this email, or undefined. */
   findByEmail(email: string): User | undefined {
-    return statement<[string], User>(this.db, `SELECT ${COLUMNS} FROM users WHERE email = ?`).get(email);
+    return statement<[string], User>(this.db, BY_EMAIL).get(email);
   }
 
   /** all returns every user, by id. */
   all(): User[] {
-    return statement<[], User>(this.db, `SELECT ${COLUMNS} FROM users ORDER BY id`).all();
+    return statement<[], User>(this.db, ALL).all();
   }
 }
 
