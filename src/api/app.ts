@@ -18,6 +18,7 @@ import { health } from './routes/health.ts';
 import { orderRoutes } from './routes/orders.ts';
 import { readyRoutes, type ReadyDeps } from './routes/ready.ts';
 import { userRoutes } from './routes/users.ts';
+import { routerApart } from './router.ts';
 
 /** AppDeps are what the routes need. cmd/api.ts builds the real ones; tests build their own. */
 export interface AppDeps {
@@ -38,7 +39,8 @@ export interface AppDeps {
  * port: cmd/api.ts serves it, and tests call app.request().
  */
 export function createApp(deps: AppDeps) {
-  const app = new Hono();
+  // The admin page's routes on a router of their own, so that they do not slow the others.
+  const app = new Hono({ router: routerApart(ADMIN_JOBS_PATH) });
   // With tracing on, each request is a server span: the root of the trace its jobs join.
   const tracing = httpTracing();
   if (tracing) app.use(tracing);
