@@ -1,5 +1,6 @@
-import { pino, type Logger } from 'pino';
+import { pino, type Logger, type LoggerOptions } from 'pino';
 import { useColour } from './colour.ts';
+import { bufferedStdout, logCrashes } from './log-flush.ts';
 import { secretScrubber, secretsOf } from './log-secrets.ts';
 
 export type { Logger };
@@ -9,15 +10,22 @@ const CENSOR = '[Redacted]';
 
 /**
  * createLogger returns a pino logger named after the process. In a terminal
- * it prints pretty lines; piped (CI, `npm start`'s labelled output) it prints
- * JSON, one line per event. LOG_LEVEL=silent quiets it in tests.
+ * (or with LOG_PRETTY=true, as `npm start` sets) it prints pretty lines;
+ * piped (CI, benchmarks) it prints JSON, one line per event. LOG_LEVEL=silent
+ * quiets it in tests.
+ *
+ * Lines cost the caller little: JSON lines are buffered and written many at
+ * a time, at the latest 100 ms after they were logged (see bufferedStdout);
+ * pretty lines are formatted and written by pino-pretty in a worker thread.
+ * None is lost when the process ends, and an uncaught exception or unhandled
+ * rejection first logs a fatal line that says why (see logCrashes).
  *
  * No line it writes contains a secret of this process (see log-secrets.ts).
  */
 export function createLogger(name: string): Logger {
   const pretty = process.stdout.isTTY || process.env.LOG_PRETTY === 'true';
   const secrets = secretsOf(process.env);
-  const logger = pino({
+  const options: LoggerOptions = {
     name,
     level: process.env.LOG_LEVEL || 'info',
     // Never log secrets, even if someone logs a whole config object. A password one
@@ -31,10 +39,14 @@ export function createLogger(name: string): Logger {
     // pino calls this hook in this thread, before the line goes to pino-pretty's
     // worker thread, so pretty output is scrubbed too.
     hooks: secrets.length > 0 ? { streamWrite: secretScrubber(secrets) } : {},
-    transport: pretty
-      ? { target: 'pino-pretty', options: { colorize: useColour(process.stdout.isTTY), singleLine: true, ignore: 'pid,hostname', translateTime: 'HH:MM:ss.l' } }
-      : undefined,
-  });
+  };
+  const logger = pretty
+    ? pino({
+        ...options,
+        transport: { target: 'pino-pretty', options: { colorize: useColour(process.stdout.isTTY), singleLine: true, ignore: 'pid,hostname', translateTime: 'HH:MM:ss.l' } },
+      })
+    : pino(options, bufferedStdout());
+  logCrashes(logger);
   // A child's bindings are written on each of its lines: censor them the same way.
   const child = logger.child;
   logger.child = function (this: Logger, bindings, options) {
