@@ -1,14 +1,21 @@
 // The API as users run it (`npm run api`: a process of its own, a fresh SQLite
 // file, info logs to a pipe) under concurrent load, next to a bare node:http +
 // BullMQ `queue.add` server on the same Redis, in the same run.
+//
+// `npm run bench` runs it as one of its sections; on its own:
+//   node --import tsx bench/api-load.ts [--seconds N]
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { openDatabase } from '../src/db/database.ts';
 import { seedCatalog } from '../src/db/seed.ts';
 import { freePort } from '../src/dev/free-port.ts';
+import { startLocalRedis } from '../src/dev/local-redis.ts';
 import { startNode, type Child, type NodeOptions } from './child.ts';
+import { atLeast, atMost, cpuLine, goalLines, loadLine, mark, ratio, type GoalRow } from './format.ts';
+import { machineLoad } from './learner-loop.ts';
 import { load, type Load, type Target } from './load.ts';
 import { cpuMs, monotonicUs } from './process-cpu.ts';
 
@@ -41,6 +48,12 @@ export interface ApiLoad {
    */
   outboxBacklog: Map<number, { rows: number; drainMs: number }>;
 }
+
+/**
+ * API_GOALS: send-birthday's req/s against the bare queue.add server's at
+ * `vsRawConnections`, and the p99 latencies at `p99Connections`.
+ */
+export const API_GOALS = { birthdayVsRaw: 0.8, vsRawConnections: 50, p99Connections: 10, birthdayP99Ms: 5, ordersP99Ms: 10 } as const;
 
 /** More stickers than any run can sell: an order that meets an empty shelf answers 409. */
 const STICKER_STOCK = 100_000_000;
@@ -125,5 +138,63 @@ export async function apiLoad(opts: ApiLoadOptions): Promise<ApiLoad> {
     outbox.close();
     for (const child of children.reverse()) await child.stop();
     await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** apiGoals rates a run on [10, 50] connections (API_GOALS says which count each goal reads). */
+export function apiGoals(results: ApiLoad['results']): GoalRow[] {
+  const at = (connections: number) => {
+    const byRoute = results.get(connections);
+    if (!byRoute?.birthday || !byRoute.rawAdd || !byRoute.orders) throw new Error(`no run on ${connections} connections with send-birthday, raw queue.add and orders`);
+    return { birthday: byRoute.birthday, rawAdd: byRoute.rawAdd, orders: byRoute.orders };
+  };
+  const wide = at(API_GOALS.vsRawConnections);
+  const narrow = at(API_GOALS.p99Connections);
+  return [
+    atLeast(`send-birthday vs bare queue.add server, ${API_GOALS.vsRawConnections} connections`, wide.birthday.rps / wide.rawAdd.rps, API_GOALS.birthdayVsRaw),
+    atMost(`send-birthday p99, ${API_GOALS.p99Connections} connections`, narrow.birthday.p99, API_GOALS.birthdayP99Ms),
+    atMost(`orders p99, ${API_GOALS.p99Connections} connections`, narrow.orders.p99, API_GOALS.ordersP99Ms),
+  ];
+}
+
+/** apiLoadLines prints a run of all four routes, by connection count; `more` adds lines of its own to each count. */
+export function apiLoadLines(run: ApiLoad, more: (connections: number) => string[] = () => []): string[] {
+  const [vsRaw, birthdayP99, ordersP99] = apiGoals(run.results);
+  const lines: string[] = [];
+  for (const [connections, byRoute] of run.results) {
+    const { empty, rawAdd, birthday, orders } = byRoute as Record<Route, RouteLoad>;
+    const vsRawMark = connections === API_GOALS.vsRawConnections ? ` ${mark(vsRaw!)}` : '';
+    lines.push(
+      `  ${connections} connections:`,
+      `    ${loadLine('GET /healthz (empty route)', empty)}`,
+      `    ${loadLine('raw queue.add (node:http + BullMQ)', rawAdd)}`,
+      `    ${loadLine('POST /api/dev/send-birthday/1', birthday)}`,
+      `    ${loadLine('POST /api/orders', orders)}`,
+      `    send-birthday vs raw queue.add: ${ratio(birthday.rps / rawAdd.rps)} the req/s${vsRawMark}; vs the empty route: ${ratio(birthday.rps / empty.rps)}`,
+      `    CPU per request in the server process: ${cpuLine({ empty, rawAdd, birthday, orders })}`,
+      `    orders vs the empty route: ${ratio(orders.rps / empty.rps)} the req/s`,
+      ...more(connections).map((line) => `    ${line}`),
+    );
+    if (connections === API_GOALS.p99Connections) {
+      lines.push(`    p99 at ${connections}: send-birthday ${birthdayP99!.value} ${mark(birthdayP99!)}, orders ${ordersP99!.value} ${mark(ordersP99!)}`);
+    }
+  }
+  return lines;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const seconds = Number(process.argv.includes('--seconds') ? process.argv[process.argv.indexOf('--seconds') + 1] : 4);
+  const port = await freePort();
+  const work = await mkdtemp(join(tmpdir(), 'bench-api-load-'));
+  const redis = await startLocalRedis(port, join(work, 'redis'));
+  try {
+    console.log(`API process under load: autocannon, ${seconds} s per route; Redis ${redis.version}; ${machineLoad()}`);
+    const run = await apiLoad({ redisUrl: `redis://127.0.0.1:${port}`, prefix: 'api-load', connections: [API_GOALS.p99Connections, API_GOALS.vsRawConnections], seconds });
+    for (const line of apiLoadLines(run)) console.log(line);
+    for (const line of goalLines(apiGoals(run.results))) console.log(line);
+    console.log(`  ${machineLoad()}`);
+  } finally {
+    await redis.stop();
+    await rm(work, { recursive: true, force: true });
   }
 }
