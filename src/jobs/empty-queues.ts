@@ -55,6 +55,14 @@ export class EmptyQueues {
     return this.#empty.size === this.#fetchers.size;
   }
 
+  /**
+   * watched counts the queues with a blocking fetch in flight or a job held:
+   * each may bring in one job before a slot asks for it.
+   */
+  get watched(): number {
+    return this.#watching.size + this.#held.length;
+  }
+
   /** holding says whether a job that a blocking fetch returned waits for a free slot. */
   get holding(): boolean {
     return this.#held.length > 0;

@@ -76,6 +76,11 @@ export class JobServer {
   /** Fires when a slot frees, a blocking fetch returns, or shutdown begins. */
   readonly #changed = new Signal();
 
+  /**
+   * Fetches sent beside a result (see #process), until their slot has its next
+   * job. Each may put one job more in Redis's active list than the slots run.
+   */
+  #fetchesBeside = 0;
   #stopping = false;
   #dispatching: Promise<void> | undefined;
 
@@ -180,14 +185,21 @@ export class JobServer {
     }
   }
 
-  /** #fetchFirst tries the queues in the given order, skipping those known to be empty, and takes the first job it finds. */
-  async #fetchFirst(order: QueueName[]): Promise<Fetched | undefined> {
+  /**
+   * #fetchFirst tries the queues in the given order, skipping those known to be
+   * empty, and takes the first job it finds. With holdLock, the job's lock is
+   * renewed until it starts: a slot that fetched it beside a result it is still
+   * writing may wait for that write (BullMQ retries it while Redis is away).
+   * It never throws: a failed fetch is logged, and the next queue tried a second later.
+   */
+  async #fetchFirst(order: QueueName[], { holdLock = false } = {}): Promise<Fetched | undefined> {
     for (const queue of order) {
       if (this.#emptyQueues.isEmpty(queue)) continue;
       const fetcher = this.#fetchers.get(queue)!;
       const token = fetcher.newToken();
       try {
         const job = await fetcher.getNextJob(token, { block: false });
+        if (job && holdLock) fetcher.holdLock(job, token);
         if (job) return { job, token, fetcher };
         this.#emptyQueues.markEmpty(queue);
       } catch (err) {
@@ -212,42 +224,66 @@ export class JobServer {
 
   /**
    * #process runs one job and records its result, then finds the slot's next
-   * job. It draws the next queue by weight before the result is written: when
-   * the draw picks this same queue, BullMQ hands back that queue's next job in
-   * the same round trip. Otherwise the slot follows the drawn order itself. One
-   * draw per job keeps the 6:3:1 ratio, and a busy queue costs half the round trips.
-   * Queues known to be empty are skipped when the order is used, not drawn
-   * (which leaves the odds between the other queues as they are).
+   * job in the same round trip. It draws the next queue by weight before the
+   * result is written. When the draw picks this same queue, BullMQ hands back
+   * that queue's next job with the result (moveToCompleted's fetch-next). When
+   * it picks another queue, the slot asks that queue for a job while the result
+   * is on its way (on that queue's own connection): both are in flight
+   * together, so a slot that moves between queues waits no longer than one
+   * that stays. One draw per job keeps the 6:3:1 ratio. Queues known to be
+   * empty are skipped when the order is used, not drawn (which leaves the odds
+   * between the other queues as they are).
+   *
+   * For that round trip the slot has two jobs active in Redis, the one it
+   * finishes and the next. A blocking fetch may take a job too, so the two
+   * kinds share one job per queue: no more fetches go beside a result than
+   * there are queues without a blocking fetch or a held job, and a process
+   * never has more jobs active than its slots plus one per queue. When none is
+   * free, the slot asks once the result is written.
    */
   async #process({ job, token, fetcher }: Fetched): Promise<Fetched | undefined> {
     this.#log.info({ job: job.id, task: job.name, queue: job.queueName, attempt: job.attemptsMade + 1 }, 'job started');
     const order = weightedOrder(this.#weights, this.#random);
     let chained = false;
-    const firstWithWork = () => order.find((queue) => !this.#emptyQueues.isEmpty(queue));
-    const chainSameQueue = () => (chained = !this.#stopping && !this.#emptyQueues.holding && firstWithWork() === fetcher.name);
-    try {
-      const next = await fetcher.processJob(job, token, chainSameQueue);
-      if (next && this.#stopping) {
-        // Chained before shutdown began, handed back after: not ours to start.
-        await this.#giveBack({ job: next, token, fetcher });
-        return undefined;
+    /** The fetch from another queue, sent beside the result. */
+    let fetching: Promise<Fetched | undefined> | undefined;
+    // BullMQ calls this when the handler is done, just before it writes the
+    // result, and again if it has to write it again: the first fetch stands.
+    const fetchNext = () => {
+      chained = false;
+      if (fetching || this.#stopping || this.#emptyQueues.holding) return false;
+      const queue = order.find((queue) => !this.#emptyQueues.isEmpty(queue));
+      if (queue === fetcher.name) return (chained = true);
+      if (queue && this.#fetchesBeside < this.#fetchers.size - this.#emptyQueues.watched) {
+        this.#fetchesBeside++;
+        fetching = this.#fetchFirst(order, { holdLock: true });
       }
-      if (next) return { job: next, token, fetcher };
+      return false;
+    };
+    let next: Fetched | undefined;
+    try {
+      const chainedJob = await fetcher.processJob(job, token, fetchNext);
+      if (chainedJob) next = { job: chainedJob, token, fetcher };
       // BullMQ looked for this queue's next job, and found none.
-      if (chained) this.#emptyQueues.markEmpty(fetcher.name as QueueName);
+      else if (chained) this.#emptyQueues.markEmpty(fetcher.name as QueueName);
     } catch (err) {
       // Redis being away is said once for the whole worker; the stalled check runs such a job again.
       if (isUnavailable(err)) this.#redisErrors.error(err, { job: job.id, while: 'recording the job result' });
       else this.#log.error({ err, job: job.id }, 'could not record the job result');
     }
+    // A job fetched beside the result is this slot's next, whatever became of the result.
+    if (fetching) {
+      next = await fetching;
+      this.#fetchesBeside--;
+    }
     // Held jobs go first, and the dispatcher runs them: free the slot.
-    if (this.#stopping || this.#emptyQueues.holding) return undefined;
-    const fetched = await this.#fetchFirst(order);
-    if (fetched && this.#stopping) {
-      await this.#giveBack(fetched); // fetched while shutdown began: not ours to start
+    else if (!next && !this.#stopping && !this.#emptyQueues.holding) next = await this.#fetchFirst(order);
+    if (next && this.#stopping) {
+      // Fetched before shutdown began, handed back after: not ours to start.
+      await this.#giveBack(next);
       return undefined;
     }
-    return fetched;
+    return next;
   }
 
   async #giveBack({ job, token, fetcher }: Fetched): Promise<void> {
