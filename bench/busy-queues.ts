@@ -1,12 +1,57 @@
 // The JobServer with its default weights (critical 6, default 3, low 1) when
 // only some queues have work: a slot should not wait on the empty ones, so
-// `low` alone should drain about as fast as `critical` alone.
+// `low` alone should drain about as fast as `critical` alone. And when all
+// three have work, a slot that moves from one queue to another should cost no
+// more than one that stays: all three busy should run about as fast as one.
+//
+// Alone: node --import tsx bench/busy-queues.ts [--rounds 5] [--jobs 5000]
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { ConnectionOptions } from 'bullmq';
+import { freePort } from '../src/dev/free-port.ts';
+import { startLocalRedis } from '../src/dev/local-redis.ts';
 import { DEFAULT_QUEUE_WEIGHTS, type QueueName } from '../src/jobs/defaults.ts';
+import { atLeast, mark, perSecond, ratio } from './format.ts';
+import { machineLoad } from './learner-loop.ts';
+import { median } from './median.ts';
 import { jobServer } from './throughput.ts';
 
 /** busyQueuesRate fills `busy` in turn with `jobs` no-op jobs in all, runs them with concurrency 10, and returns jobs per second. */
 export async function busyQueuesRate(connection: ConnectionOptions, prefix: string, jobs: number, busy: QueueName[]): Promise<number> {
   const ms = await jobServer(busy, DEFAULT_QUEUE_WEIGHTS)(connection, prefix, jobs, 10);
   return jobs / (ms / 1000);
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const arg = (name: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
+  const jobs = Number(arg('--jobs') ?? 5_000);
+  const rounds = Number(arg('--rounds') ?? 5);
+  const port = await freePort();
+  const work = await mkdtemp(join(tmpdir(), 'bench-busy-'));
+  const redis = await startLocalRedis(port, join(work, 'redis'));
+  const connection = { url: `redis://127.0.0.1:${port}` };
+  let run = 0;
+  try {
+    console.log(`Busy and empty queues: JobServer, weights 6:3:1, ${jobs} no-op jobs, ${rounds} rounds interleaved; Redis ${redis.version}; ${machineLoad()}`);
+    const busy = { low: [] as number[], critical: [] as number[], all: [] as number[] };
+    for (let round = 0; round < rounds; round++) {
+      busy.low.push(await busyQueuesRate(connection, `busy-${run++}`, jobs, ['low']));
+      busy.critical.push(await busyQueuesRate(connection, `busy-${run++}`, jobs, ['critical']));
+      busy.all.push(await busyQueuesRate(connection, `busy-${run++}`, jobs, ['critical', 'default', 'low']));
+      const [low, critical, all] = [busy.low.at(-1)!, busy.critical.at(-1)!, busy.all.at(-1)!];
+      console.log(`  round ${round + 1}: low ${ratio(low / critical)}, all three ${ratio(all / critical)} (critical alone ${perSecond(critical, 'jobs')})`);
+    }
+    const lowOnly = median(busy.low.map((low, i) => low / busy.critical[i]!));
+    const allThree = median(busy.all.map((all, i) => all / busy.critical[i]!));
+    for (const [label, value] of [['only low busy   ', lowOnly], ['all three busy  ', allThree]] as const) {
+      const row = atLeast(label, value, 0.95);
+      console.log(`  ${label} vs only critical busy: ${row.value} the jobs/s ${mark(row)}`);
+    }
+    console.log(`  ${machineLoad()}`);
+  } finally {
+    await redis.stop();
+    await rm(work, { recursive: true, force: true });
+  }
 }
