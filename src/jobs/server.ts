@@ -19,7 +19,7 @@ import { RedisErrorLog, redisAddress } from './redis-errors.ts';
 import { isUnavailable } from './unavailable.ts';
 import { DEFAULT_RETRY_POLICY, retryDelay, type RetryPolicy } from './retry.ts';
 import { Signal } from './signal.ts';
-import { weightedOrder } from './weighted.ts';
+import { weightedDraw } from './weighted.ts';
 
 /** ServerOptions configure a JobServer. Every field is optional; defaults live in defaults.ts. */
 export interface ServerOptions {
@@ -65,6 +65,8 @@ export class JobServer {
   readonly #shutdownTimeoutMs: number;
   readonly #log: Logger;
   readonly #random: () => number;
+  /** Draws the queue order by weight: see weightedOrder. */
+  readonly #draw: (random: () => number) => QueueName[];
   readonly #fetchers = new Map<QueueName, QueueFetcher>();
 
   /** Busy slots. Each runs one job at a time, and may chain to the next. Never more than #concurrency. */
@@ -90,6 +92,7 @@ export class JobServer {
       throw new RangeError(`concurrency must be a whole number of 1 or more, got ${opts.concurrency}`);
     }
     this.#weights = opts.queues ?? DEFAULT_QUEUE_WEIGHTS;
+    this.#draw = weightedDraw(this.#weights);
     this.#shutdownTimeoutMs = opts.shutdownTimeoutMs ?? SHUTDOWN_TIMEOUT_MS;
     this.#log = opts.logger ?? createLogger('worker');
     this.#random = opts.random ?? Math.random;
@@ -167,7 +170,7 @@ export class JobServer {
         await this.#changed.wait();
         continue;
       }
-      const next = this.#emptyQueues.takeHeld() ?? (await this.#fetchFirst(weightedOrder(this.#weights, this.#random)));
+      const next = this.#emptyQueues.takeHeld() ?? (await this.#fetchFirst(this.#draw(this.#random)));
       // shutdown() may have begun while we fetched, and its notify found nobody waiting.
       if (this.#stopping) {
         if (next) await this.#giveBack(next);
@@ -243,26 +246,26 @@ export class JobServer {
    */
   async #process({ job, token, fetcher }: Fetched): Promise<Fetched | undefined> {
     this.#log.info({ job: job.id, task: job.name, queue: job.queueName, attempt: job.attemptsMade + 1 }, 'job started');
-    const order = weightedOrder(this.#weights, this.#random);
+    const order = this.#draw(this.#random);
     let chained = false;
     /** The fetch from another queue, sent beside the result. */
     let fetching: Promise<Fetched | undefined> | undefined;
-    // BullMQ calls this when the handler is done, just before it writes the
-    // result, and again if it has to write it again: the first fetch stands.
-    const fetchNext = () => {
-      chained = false;
-      if (fetching || this.#stopping || this.#emptyQueues.holding) return false;
-      const queue = order.find((queue) => !this.#emptyQueues.isEmpty(queue));
-      if (queue === fetcher.name) return (chained = true);
-      if (queue && this.#fetchesBeside < this.#fetchers.size - this.#emptyQueues.watched) {
-        this.#fetchesBeside++;
-        fetching = this.#fetchFirst(order, { holdLock: true });
-      }
-      return false;
-    };
     let next: Fetched | undefined;
     try {
-      const chainedJob = await fetcher.processJob(job, token, fetchNext);
+      // BullMQ calls this when the handler is done, just before it writes the
+      // result, and again if it has to write it again: the first fetch stands.
+      // (Written inline: tsx names a function kept in a const, at a cost per job.)
+      const chainedJob = await fetcher.processJob(job, token, () => {
+        chained = false;
+        if (fetching || this.#stopping || this.#emptyQueues.holding) return false;
+        const queue = this.#firstWithWork(order);
+        if (queue === fetcher.name) return (chained = true);
+        if (queue && this.#fetchesBeside < this.#fetchers.size - this.#emptyQueues.watched) {
+          this.#fetchesBeside++;
+          fetching = this.#fetchFirst(order, { holdLock: true });
+        }
+        return false;
+      });
       if (chainedJob) next = { job: chainedJob, token, fetcher };
       // BullMQ looked for this queue's next job, and found none.
       else if (chained) this.#emptyQueues.markEmpty(fetcher.name as QueueName);
@@ -284,6 +287,12 @@ export class JobServer {
       return undefined;
     }
     return next;
+  }
+
+  /** #firstWithWork is the first queue of the order not known to be empty. */
+  #firstWithWork(order: QueueName[]): QueueName | undefined {
+    for (const queue of order) if (!this.#emptyQueues.isEmpty(queue)) return queue;
+    return undefined;
   }
 
   async #giveBack({ job, token, fetcher }: Fetched): Promise<void> {

@@ -5,15 +5,45 @@
  * how asynq serves its queues. Queues with no weight or weight 0 are left out.
  */
 export function weightedOrder<Q extends string>(weights: Partial<Record<Q, number>>, random: () => number = Math.random): Q[] {
-  const left = (Object.entries(weights) as [Q, number | undefined][]).filter((entry): entry is [Q, number] => (entry[1] ?? 0) > 0);
-  const order: Q[] = [];
-  while (left.length > 0) {
-    const total = left.reduce((sum, [, weight]) => sum + weight, 0);
-    let point = random() * total;
-    const index = left.findIndex(([, weight]) => (point -= weight) < 0);
-    // Rounding can leave `point` a hair above 0 after the last queue: take that one.
-    const [picked] = left.splice(index === -1 ? left.length - 1 : index, 1);
-    order.push(picked![0]);
+  return weightedDraw(weights)(random);
+}
+
+/**
+ * weightedDraw returns weightedOrder for fixed weights, as a function of the
+ * random source: it reads the weights once, so that the draw a JobServer makes
+ * for every job is a few plain loops (it was the server's largest cost of its own).
+ * Each draw calls random() once per queue, as weightedOrder always did, so a
+ * seeded source gives the same orders.
+ */
+export function weightedDraw<Q extends string>(weights: Partial<Record<Q, number>>): (random?: () => number) => Q[] {
+  const queues: Q[] = [];
+  const queueWeights: number[] = [];
+  for (const [queue, weight] of Object.entries(weights) as [Q, number | undefined][]) {
+    if ((weight ?? 0) > 0) {
+      queues.push(queue);
+      queueWeights.push(weight!);
+    }
   }
-  return order;
+  return (random = Math.random) => {
+    const left = queues.slice();
+    const leftWeights = queueWeights.slice();
+    const order: Q[] = [];
+    while (left.length > 0) {
+      let total = 0;
+      for (const weight of leftWeights) total += weight;
+      let point = random() * total;
+      // Rounding can leave `point` a hair above 0 after the last queue: take that one.
+      let index = left.length - 1;
+      for (let i = 0; i < left.length; i++) {
+        if ((point -= leftWeights[i]!) < 0) {
+          index = i;
+          break;
+        }
+      }
+      order.push(left[index]!);
+      left.splice(index, 1);
+      leftWeights.splice(index, 1);
+    }
+    return order;
+  };
 }
