@@ -1,4 +1,5 @@
-import { pino, type DestinationStream, type Logger } from 'pino';
+import { writeSync } from 'node:fs';
+import type { DestinationStream, Logger } from 'pino';
 
 /**
  * LOG_FLUSH_MS: the longest a JSON line waits in the buffer before it is
@@ -6,48 +7,145 @@ import { pino, type DestinationStream, type Logger } from 'pino';
  */
 export const LOG_FLUSH_MS = 100;
 
-/**
- * LOG_BUFFER_BYTES: buffered JSON lines are written as soon as this much has
- * gathered, 30 to 80 lines per write instead of one. Below sonic-boom's 16 KB
- * maxWrite, as it must be.
- */
-export const LOG_BUFFER_BYTES = 8 * 1024;
+/** LOG_BATCH_BYTES: buffered lines are written as soon as about this much has gathered. */
+export const LOG_BATCH_BYTES = 8 * 1024;
 
-let stdout: ReturnType<typeof pino.destination> | undefined;
+/** LOG_RETRY_MS: while stdout is a full pipe, how often the buffer tries again. */
+const LOG_RETRY_MS = 1;
 
 /**
- * bufferedStdout returns this process's one destination for JSON lines: they
- * gather in memory and are written to stdout together, once LOG_BUFFER_BYTES
- * have gathered and at the latest every LOG_FLUSH_MS (an unref'd timer: it
- * never keeps the process alive). A line written on its own costs a busy
- * worker more than the job it tells about; a write of many costs next to
- * nothing per line. Every logger of the process shares it, so their lines
- * stay in order.
- *
- * Each write is one synchronous write(2) of the whole batch. Asynchronous
- * writes (sonic-boom's `sync: false`) were tried: they leave a batch in
- * flight in libuv's thread pool, which the flush on exit cannot wait for,
- * and a process that exited just then lost it (160 lines of 20,000 in 3 of
- * 12 runs of the SIGTERM case of test/processes/log-lines.test.ts). While
- * stdout is a full pipe, a write waits for the reader (sonic-boom retries
- * every 100 ms) instead of letting the buffer grow.
- *
- * Nothing is lost when the process ends: what is still buffered is written on
- * 'exit' (process.exit anywhere, onShutdown's exit after a signal, an uncaught
- * exception, or the end of the work), and logger.fatal writes it at once.
+ * LOG_EXIT_WAIT_MS: how long the flush on exit waits for a reader that does
+ * not read (a full pipe) before it gives up on the last lines, as pino-pretty's
+ * worker thread does: a process must end.
  */
-export function bufferedStdout(): DestinationStream {
-  if (stdout) return stdout;
-  const destination = pino.destination({ dest: 1, sync: true, minLength: LOG_BUFFER_BYTES, periodicFlush: LOG_FLUSH_MS });
-  // pino writes what is left on exit for `sync: false` destinations only: say it for this one.
-  // stop-with-parent.ts runs first and skips it when nobody reads stdout any more.
-  process.on('exit', () => {
-    try {
-      destination.flushSync();
-    } catch {
-      // ended already (it throws "SonicBoom destroyed"): nothing is left to write
+const LOG_EXIT_WAIT_MS = 10_000;
+
+/**
+ * BufferedStdout is the destination of JSON log lines: they gather in memory
+ * and are written to the file descriptor together, once LOG_BATCH_BYTES have
+ * gathered and at the latest every LOG_FLUSH_MS (an unref'd timer: it never
+ * keeps the process alive). A line written on its own costs a busy worker
+ * more than the job it tells about; a write of many costs next to nothing
+ * per line.
+ *
+ * Why not sonic-boom, pino's own destination? Both its modes fail here:
+ * - `sync: false` leaves a batch in flight in libuv's thread pool, which the
+ *   flush on exit can neither wait for nor write again: a process that
+ *   exited then lost it (160 of 20,000 lines, in 3 of 12 runs of
+ *   test/processes/log-lines.test.ts, SIGTERM case).
+ * - `sync: true` sleeps 100 ms whenever stdout is a full pipe: with a reader
+ *   busy half the time (a benchmark's parent), a loop of jobs ran 28,000 in
+ *   2 s where it ran 93,000 with pino's default and 134,000 with this.
+ * So each write is a non-blocking write(2) of the whole batch; what the pipe
+ * does not take stays here, in order, and is tried again LOG_RETRY_MS later.
+ * Nothing is ever in flight elsewhere, so flushSync always knows what is
+ * left. The buffer grows while nobody reads (as pino's default did).
+ *
+ * Nothing is lost when the process ends: what is left is written on 'exit'
+ * (process.exit anywhere, onShutdown's exit after a signal, an uncaught
+ * exception, or the end of the work), waiting for the reader if need be, and
+ * logger.fatal writes it at once. Once stdout is closed (EPIPE: the reader
+ * is gone) lines are dropped.
+ */
+export class BufferedStdout implements DestinationStream {
+  readonly #fd: number;
+  /** Lines not yet handed to write(2). */
+  #text = '';
+  /** What the last write(2) did not take: it goes first. */
+  #rest: Buffer | undefined;
+  #retry: NodeJS.Timeout | undefined;
+  /** Set once writing failed for good (EPIPE): lines are dropped from then on. */
+  #closed = false;
+  /** flush callbacks, called once all is written. */
+  #waiting: ((err?: Error) => void)[] = [];
+
+  constructor(fd = 1) {
+    this.#fd = fd;
+    setInterval(() => this.#writeOut(), LOG_FLUSH_MS).unref();
+  }
+
+  /** write takes one line (pino calls it); it goes out with the batch. */
+  write(line: string): void {
+    if (this.#closed) return;
+    this.#text += line;
+    if (this.#text.length >= LOG_BATCH_BYTES && !this.#retry) this.#writeOut();
+  }
+
+  /** flush writes what the pipe takes now, and calls back once all is written (logger.flush). */
+  flush(cb?: (err?: Error) => void): void {
+    if (cb) this.#waiting.push(cb);
+    this.#writeOut();
+  }
+
+  /**
+   * flushSync writes everything before it returns, waiting for the reader if
+   * the pipe is full, for LOG_EXIT_WAIT_MS at most. pino calls it after a
+   * fatal line; bufferedStdout on exit.
+   */
+  flushSync(): void {
+    const giveUpAt = Date.now() + LOG_EXIT_WAIT_MS;
+    while (!this.#writeOut() && Date.now() < giveUpAt) {
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, LOG_RETRY_MS);
     }
-  });
+  }
+
+  /** Writes as much as the fd takes without waiting. True when nothing is left. */
+  #writeOut(): boolean {
+    clearTimeout(this.#retry);
+    this.#retry = undefined;
+    try {
+      // What the pipe did not take last time goes first; then the lines since, as one write.
+      if (this.#rest) this.#rest = this.#writeAll(this.#rest);
+      if (!this.#rest && this.#text) {
+        const text = this.#text;
+        this.#text = '';
+        this.#rest = this.#writeAll(Buffer.from(text));
+      }
+    } catch (err) {
+      return this.#close(err as NodeJS.ErrnoException);
+    }
+    if (this.#rest) {
+      this.#retry = setTimeout(() => this.#writeOut(), LOG_RETRY_MS).unref();
+      return false;
+    }
+    for (const cb of this.#waiting.splice(0)) cb();
+    return true;
+  }
+
+  /** Writes buf until it is all written, or the pipe is full (EAGAIN): then returns what is left. */
+  #writeAll(buf: Buffer): Buffer | undefined {
+    try {
+      while (buf.length > 0) buf = buf.subarray(writeSync(this.#fd, buf));
+      return undefined;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EAGAIN') return buf;
+      throw err;
+    }
+  }
+
+  /** Nobody reads any more (EPIPE), or the fd is gone: drop the lines from now on. */
+  #close(err: NodeJS.ErrnoException): true {
+    this.#closed = true;
+    this.#text = '';
+    this.#rest = undefined;
+    if (err.code !== 'EPIPE') process.stderr.write(`log lines can no longer be written to fd ${this.#fd}: ${err.message}\n`);
+    for (const cb of this.#waiting.splice(0)) cb(err);
+    return true;
+  }
+}
+
+let stdout: BufferedStdout | undefined;
+
+/**
+ * bufferedStdout returns this process's one BufferedStdout on fd 1. Every
+ * logger of the process shares it, so their lines stay in order; it writes
+ * what is left when the process exits. stop-with-parent.ts's 'exit' listener
+ * runs before, and skips that when nobody reads stdout any more.
+ */
+export function bufferedStdout(): BufferedStdout {
+  if (stdout) return stdout;
+  const destination = new BufferedStdout(1);
+  process.on('exit', () => destination.flushSync());
   return (stdout = destination);
 }
 

@@ -28,8 +28,11 @@ afterEach(() => {
   running.clear();
 });
 
-/** Runs the fixture piped, as npm start and CI run the apps; stdout and stderr apart. */
-function burst(format: Format, end: string) {
+/**
+ * Runs the fixture piped, as npm start and CI run the apps; stdout and stderr
+ * apart. With `reading: false`, stdout is not read until readStdout().
+ */
+function burst(format: Format, end: string, { reading = true } = {}) {
   const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE], {
     env: { ...process.env, ...FORMATS[format], END: end, LINES: String(LINES), LOG_LEVEL: 'info', FORCE_COLOR: '0', NO_COLOR: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -37,10 +40,11 @@ function burst(format: Format, end: string) {
   running.add(child);
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  const readStdout = () => child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  if (reading) readStdout();
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const closed = once(child, 'close') as Promise<[number | null, NodeJS.Signals | null]>;
-  return { stdout: () => stdout, stderr: () => stderr, closed };
+  return { stdout: () => stdout, stderr: () => stderr, closed, readStdout, kill: (signal: NodeJS.Signals) => child.kill(signal) };
 }
 
 /** The i of each "line" line, in the order they came, and the messages of the others. */
@@ -102,5 +106,21 @@ describe('a JSON line logged by an idle process', () => {
     await waitUntil('the fixture to log its line', () => child.stderr().includes('logged'));
     // The process stays up and idle: only the logger's own timer can write the line now.
     await waitUntil('the line on stdout', () => child.stdout().includes('alone'), SHOWN_WITHIN_MS);
+  });
+});
+
+describe('a reader that stops reading', () => {
+  it('does not hold the logger up, and gets every line once it reads again', async () => {
+    const child = burst('JSON', 'wait', { reading: false });
+    // 20,000 lines are 2 MB: the pipe is full long before they are all logged.
+    await waitUntil('the fixture to have logged its lines', () => child.stderr().includes('logged'));
+    child.readStdout();
+    child.kill('SIGTERM');
+    const [exitCode] = await child.closed;
+    const { indexes, others } = parse('JSON', child.stdout());
+
+    expect(exitCode, child.stderr()).toBe(0);
+    expect(story(indexes, LINES)).toBe(`0..${LINES - 1} in order`);
+    expect(others).toEqual(['30 SIGTERM: shutting down']);
   });
 });
