@@ -71,7 +71,7 @@ export class BufferedStdout implements DestinationStream {
     if (this.#text.length >= LOG_BATCH_BYTES && !this.#retry) this.#writeOut();
   }
 
-  /** flush writes what the pipe takes now, and calls back once all is written (logger.flush). */
+  /** flush writes what the pipe takes now, and calls back (never synchronously) once all is written: logger.flush. */
   flush(cb?: (err?: Error) => void): void {
     if (cb) this.#waiting.push(cb);
     this.#writeOut();
@@ -108,7 +108,7 @@ export class BufferedStdout implements DestinationStream {
       this.#retry = setTimeout(() => this.#writeOut(), LOG_RETRY_MS).unref();
       return false;
     }
-    for (const cb of this.#waiting.splice(0)) cb();
+    for (const cb of this.#waiting.splice(0)) process.nextTick(cb);
     return true;
   }
 
@@ -129,7 +129,7 @@ export class BufferedStdout implements DestinationStream {
     this.#text = '';
     this.#rest = undefined;
     if (err.code !== 'EPIPE') process.stderr.write(`log lines can no longer be written to fd ${this.#fd}: ${err.message}\n`);
-    for (const cb of this.#waiting.splice(0)) cb(err);
+    for (const cb of this.#waiting.splice(0)) process.nextTick(cb, err);
     return true;
   }
 }
