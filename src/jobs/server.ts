@@ -276,8 +276,11 @@ export class JobServer {
     }
     // A job fetched beside the result is this slot's next, whatever became of the result.
     if (fetching) {
-      next = await fetching;
-      this.#fetchesBeside--;
+      try {
+        next = await fetching;
+      } finally {
+        this.#fetchesBeside--;
+      }
     }
     // Held jobs go first, and the dispatcher runs them: free the slot.
     else if (!next && !this.#stopping && !this.#emptyQueues.holding) next = await this.#fetchFirst(order);
