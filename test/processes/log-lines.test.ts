@@ -4,11 +4,12 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { waitUntil } from '../support/wait.ts';
 
-// The logger writes JSON lines in buffered chunks, and pretty lines from a
-// worker thread (src/logger.ts). Here a process logs a burst of lines and ends
-// at once, in each of the ways a process ends, while lines are surely still
-// buffered: every line must come out, in order, and the last one must say why
-// the process ended.
+// The logger writes JSON lines in buffered batches (src/log-flush.ts), and
+// pretty lines from a worker thread (src/logger.ts). Here a process logs a
+// burst of lines and ends at once, in each of the ways a process ends, while
+// lines are surely still buffered: every line must come out, in order, and
+// the last one must say why the process ended. A lone line must not wait for
+// the buffer to fill, and a reader that stops reading must not stop the logger.
 
 const FIXTURE = fileURLToPath(new URL('../support/fixtures/log-burst.ts', import.meta.url));
 /** Far more than the buffer holds, and more than one pipe's worth (64 KB). */
