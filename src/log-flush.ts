@@ -146,7 +146,26 @@ export function bufferedStdout(): BufferedStdout {
   if (stdout) return stdout;
   const destination = new BufferedStdout(1);
   process.on('exit', () => destination.flushSync());
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) flushBeforeDyingOf(signal, destination);
   return (stdout = destination);
+}
+
+/**
+ * flushBeforeDyingOf covers a signal that comes before the process has a
+ * handler of its own (onShutdown, registered once the app has started): Node
+ * would end the process at once, without 'exit', and the lines of its last
+ * 100 ms would be lost. So the buffer is written first, then the signal is
+ * raised again, with no listener left, and does what it would have done. When
+ * another listener is there, that one decides, and 'exit' writes the lines.
+ */
+function flushBeforeDyingOf(signal: NodeJS.Signals, destination: BufferedStdout): void {
+  const listener = () => {
+    if (process.listenerCount(signal) > 1) return;
+    destination.flushSync();
+    process.removeListener(signal, listener);
+    process.kill(process.pid, signal);
+  };
+  process.on(signal, listener);
 }
 
 /** Marks the listener that logCrashes adds, so that a process adds one only. */

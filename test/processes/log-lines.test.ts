@@ -101,6 +101,18 @@ describe.each(Object.keys(FORMATS) as Format[])('%s log lines', (format) => {
   });
 });
 
+describe('a SIGTERM before the process has a handler of its own', () => {
+  it('still ends it by the signal, and every JSON line comes out first', async () => {
+    const child = burst('JSON', 'sigterm-early');
+    const [exitCode, signal] = await child.closed;
+    const { indexes, others } = parse('JSON', child.stdout());
+
+    expect({ exitCode, signal }, child.stderr()).toEqual({ exitCode: null, signal: 'SIGTERM' });
+    expect(story(indexes, LINES)).toBe(`0..${LINES - 1} in order`);
+    expect(others).toEqual([]);
+  });
+});
+
 describe('a JSON line logged by an idle process', () => {
   it(`shows within ${SHOWN_WITHIN_MS} ms, though the buffer is far from full`, async () => {
     const child = burst('JSON', 'idle');
