@@ -87,7 +87,7 @@ const lockManagerStart: Reliance = {
 const trackJob: Reliance = {
   member: 'LockManager#trackJob(jobId, token, ts)',
   status: 'reached only through the protected lockManager',
-  usedBy: 'src/jobs/queue-fetcher.ts holdLock, which keeps the lock of a job a blocking fetch took before a slot was free (JobServer #watch)',
+  usedBy: 'src/jobs/queue-fetcher.ts holdLock, which keeps the lock of a job a blocking fetch took before a slot was free (EmptyQueues #watch, src/jobs/empty-queues.ts)',
 };
 const untrackJob: Reliance = {
   member: 'LockManager#untrackJob(jobId)',
@@ -104,19 +104,22 @@ const processJob: Reliance = {
   status:
     'public in the .d.ts but undocumented: the manual-fetch guide calls job.moveToCompleted and moveToFailed instead. ' +
     'It reaches them through the protected handleCompleted, handleFailed and nextJobFromJobData',
-  usedBy: 'src/jobs/server.ts #process, which runs each job and chains to the queue\'s next one in the same round trip',
+  usedBy:
+    'src/jobs/server.ts #process, which runs each job and chains to the queue\'s next one in the same round trip. ' +
+    'It also relies on BullMQ calling fetchNextCallback just before it writes the result (and again if it writes it again): ' +
+    'that is when the slot draws its next queue and, for another queue, sends that fetch beside the result',
 };
 const getNextJob: Reliance = {
   member: 'Worker#getNextJob(token, { block })',
   status:
     'documented, but its block option is not, nor that a blocking fetch waits only once a fetch found the queue empty ' +
     '(the private drained flag, _getNextJob and the protected moveToActive)',
-  usedBy: 'src/jobs/server.ts #fetchFirst (block: false, one round trip) and #watch (block: true, one wait per empty queue)',
+  usedBy: 'src/jobs/server.ts #fetchFirst (block: false, one round trip) and src/jobs/empty-queues.ts #watch (block: true, one wait per empty queue)',
 };
 const workerId: Reliance = {
   member: 'Worker#id',
   status: 'public but undocumented',
-  usedBy: 'src/jobs/server.ts #newToken, which makes each lock token unique to its worker',
+  usedBy: 'src/jobs/queue-fetcher.ts newToken, which makes each lock token unique to its worker',
 };
 const moveToWait: Reliance = {
   member: 'Job#moveToWait(token)',

@@ -19,9 +19,10 @@ const TOTAL = PER_QUEUE * QUEUES.length;
 /** Slots per process: WORKER_CONCURRENCY, set explicitly below. */
 const CONCURRENCY = 10;
 /**
- * A JobServer holds at most one fetched-but-not-started job per queue (the
- * blocking fetch of a queue found empty, src/jobs/server.ts #watchEmptyQueues),
- * so a process never has more than CONCURRENCY + QUEUES.length jobs active.
+ * A JobServer holds at most one job per queue beyond its slots: the blocking
+ * fetch of a queue found empty (src/jobs/empty-queues.ts), or a slot's next
+ * job fetched beside the result of its last (src/jobs/server.ts #process). So
+ * a process never has more than CONCURRENCY + QUEUES.length jobs active.
  */
 const HELD_BOUND = QUEUES.length;
 
