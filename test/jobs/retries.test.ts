@@ -20,8 +20,9 @@ mux.handle('send_receipt', async ({ order_id }, ctx) => {
   attemptsByOrder.set(order_id, times);
   if (ctx.attempt < (failUntilAttempt.get(order_id) ?? 0)) throw new Error(`receipt ${order_id}: SMTP hiccup on attempt ${ctx.attempt}`);
 });
-// Base delay 200 ms, and the jitter pinned to its top: retry 1 waits 200 ms, retry 2 waits 400 ms.
-await bed.startServer(mux, { retry: { baseDelayMs: 200, maxDelayMs: 10_000 }, random: () => 1 });
+// Base delay 500 ms, and the jitter pinned to its top: retry 1 waits 500 ms, retry 2 waits 1 s. The
+// gap between them is wide enough for a retry that starts a few hundred ms late on a loaded machine.
+await bed.startServer(mux, { retry: { baseDelayMs: 500, maxDelayMs: 10_000 }, random: () => 1 });
 
 async function finalState(id: string) {
   return waitUntil(`job ${id} to finish`, async () => {
@@ -39,8 +40,8 @@ describe('retries', () => {
     const times = attemptsByOrder.get(1)!;
     expect(times).toHaveLength(3);
     const [firstWait, secondWait] = [times[1]! - times[0]!, times[2]! - times[1]!];
-    expect(firstWait).toBeGreaterThanOrEqual(200);
-    expect(secondWait).toBeGreaterThanOrEqual(400);
+    expect(firstWait).toBeGreaterThanOrEqual(500);
+    expect(secondWait).toBeGreaterThanOrEqual(1_000);
     expect(secondWait).toBeGreaterThan(firstWait + 100);
   });
 
