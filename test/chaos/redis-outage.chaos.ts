@@ -83,7 +83,14 @@ it(`Redis killed: ${ORDERS} orders still get 201, and after the restart each of 
     );
     expect(completed.length).toBe(2 * ORDERS);
 
-    // The worker's log: each completed job started once and finished once.
+    // The worker's log: each completed job started once and finished once. The worker writes its
+    // lines in batches, up to 100 ms after the event: wait for the line of the last job first.
+    await waitFor(
+      `the worker to log ${2 * ORDERS} jobs done`,
+      () => jobLines(worker, /^job done/).length >= 2 * ORDERS,
+      () => worker.output().slice(-1_000),
+      10_000,
+    );
     const starts = tally(jobIdsLogged(worker, /^job started$/));
     const doneLines = jobLines(worker, /^job done/);
     const dones = tally(doneLines.map((line) => line.job));

@@ -56,11 +56,13 @@ it(`a worker killed with SIGKILL after ${KILL_AFTER} of ${JOBS} jobs: a new work
     90_000,
   );
   const allDoneAt = Date.now();
+  // The log is read once the rescuer has exited: it writes its lines in batches, up to 100 ms
+  // after the event, and the stranded jobs are the last to finish. Exiting writes them all.
+  rescuer.kill('SIGTERM');
+  expect(await rescuer.exited).toEqual({ code: 0, signal: null });
   const rescuedLines = jobLines(rescuer, /^job done/);
   const firstRescuedAt = Math.min(...rescuedLines.map((line) => line.time));
   const strandedBackAt = Math.max(...rescuedLines.filter((line) => stranded.has(line.job)).map((line) => line.time));
-  rescuer.kill('SIGTERM');
-  expect(await rescuer.exited).toEqual({ code: 0, signal: null });
 
   const completedIds = new Set((await queue.getJobs(['completed'], 0, -1)).map((job) => job.id!));
   const runs = await handlerRuns(redis, prefix);
