@@ -19,6 +19,7 @@ import { RedisErrorLog, redisAddress } from './redis-errors.ts';
 import { isUnavailable } from './unavailable.ts';
 import { DEFAULT_RETRY_POLICY, retryDelay, type RetryPolicy } from './retry.ts';
 import { Signal } from './signal.ts';
+import { SpareJobs, type ComingSpare } from './spare-jobs.ts';
 import { weightedDraw } from './weighted.ts';
 
 /** ServerOptions configure a JobServer. Every field is optional; defaults live in defaults.ts. */
@@ -52,7 +53,9 @@ export interface ServerOptions {
  *
  * A queue found empty leaves the draw until a blocking fetch on it returns, so
  * that nobody asks the empty queues for a job every time (see EmptyQueues, in
- * empty-queues.ts). When every queue is empty, those blocking fetches are all
+ * empty-queues.ts). A slot that moves from one busy queue to another finds a
+ * job of that queue waiting, most of the time, fetched for free with another
+ * slot's result (see SpareJobs, in spare-jobs.ts). When every queue is empty, those blocking fetches are all
  * that run: a new job starts within milliseconds and nothing polls.
  *
  * Failed jobs are retried with exponential backoff and jitter; after the last
@@ -78,11 +81,15 @@ export class JobServer {
   /** Fires when a slot frees, a blocking fetch returns, or shutdown begins. */
   readonly #changed = new Signal();
 
+  /** Jobs of busy queues fetched with another job's result, for the next slot that moves to their queue. */
+  readonly #spares = new SpareJobs();
+
   /**
-   * Fetches sent beside a result (see #process), until their slot has its next
-   * job. Each may put one job more in Redis's active list than the slots run.
+   * Slots in the middle of writing a result that hold one job more than they
+   * run: their next job (a spare taken, or a fetch sent beside the result),
+   * or the spare that the result brings back (see #process).
    */
-  #fetchesBeside = 0;
+  #finishingExtra = 0;
   #stopping = false;
   #dispatching: Promise<void> | undefined;
 
@@ -150,7 +157,7 @@ export class JobServer {
     if (this.#stopping) return;
     this.#stopping = true;
     // Jobs fetched but not started go back to their queue for another worker, and no more are waited for.
-    const handingBack = this.#emptyQueues.close();
+    const handingBack = Promise.all([this.#emptyQueues.close(), ...this.#spares.takeAll().map((spare) => this.#giveBack(spare))]);
     this.#changed.notify();
     await this.#dispatching;
     await handingBack;
@@ -190,19 +197,24 @@ export class JobServer {
 
   /**
    * #fetchFirst tries the queues in the given order, skipping those known to be
-   * empty, and takes the first job it finds. With holdLock, the job's lock is
-   * renewed until it starts: a slot that fetched it beside a result it is still
-   * writing may wait for that write (BullMQ retries it while Redis is away).
+   * empty, and takes the first job it finds: a queue's spare if one waits,
+   * or else its next job in Redis. `beside`: the fetch goes beside a result
+   * still being written, so it takes no spare (the slot looked already), and
+   * the job's lock is renewed until it starts, as the slot may wait for that
+   * write (BullMQ retries it while Redis is away).
    * It never throws: a failed fetch is logged, and the next queue tried a second later.
    */
-  async #fetchFirst(order: QueueName[], { holdLock = false } = {}): Promise<Fetched | undefined> {
+  async #fetchFirst(order: QueueName[], { beside = false } = {}): Promise<Fetched | undefined> {
     for (const queue of order) {
+      // A fetch beside a result comes after the slot looked for a spare, and is counted as one job more: it takes none.
+      const spare = beside ? undefined : await this.#spares.take(queue);
+      if (spare) return spare;
       if (this.#emptyQueues.isEmpty(queue)) continue;
       const fetcher = this.#fetchers.get(queue)!;
       const token = fetcher.newToken();
       try {
         const job = await fetcher.getNextJob(token, { block: false });
-        if (job && holdLock) fetcher.holdLock(job, token);
+        if (job && beside) fetcher.holdLock(job, token);
         if (job) return { job, token, fetcher };
         this.#emptyQueues.markEmpty(queue);
       } catch (err) {
@@ -227,63 +239,102 @@ export class JobServer {
 
   /**
    * #process runs one job and records its result, then finds the slot's next
-   * job in the same round trip. It draws the next queue by weight before the
-   * result is written. When the draw picks this same queue, BullMQ hands back
-   * that queue's next job with the result (moveToCompleted's fetch-next). When
-   * it picks another queue, the slot asks that queue for a job while the result
-   * is on its way (on that queue's own connection): both are in flight
-   * together, so a slot that moves between queues waits no longer than one
-   * that stays. One draw per job keeps the 6:3:1 ratio. Queues known to be
-   * empty are skipped when the order is used, not drawn (which leaves the odds
-   * between the other queues as they are).
+   * job without a round trip of its own. It draws the next queue by weight
+   * before the result is written:
+   * - A spare of the drawn queue waits, or is on its way with another slot's
+   *   result (see SpareJobs): it is the next job.
+   * - Else, when the draw picks this same queue, BullMQ hands back that
+   *   queue's next job with the result (moveToCompleted's fetch-next).
+   * - Else the slot asks the drawn queue for a job while the result is on its
+   *   way (on that queue's own connection): both are in flight together.
+   * When the slot leaves this queue, the result still brings back this
+   * queue's next job, as its spare, unless one waits already. One draw per job
+   * keeps the 6:3:1 ratio. Queues known to be empty are skipped when the order
+   * is used, not drawn (which leaves the odds between the other queues as
+   * they are).
    *
-   * For that round trip the slot has two jobs active in Redis, the one it
-   * finishes and the next. A blocking fetch may take a job too, so the two
-   * kinds share one job per queue: no more fetches go beside a result than
-   * there are queues without a blocking fetch or a held job, and a process
-   * never has more jobs active than its slots plus one per queue. When none is
+   * While its result is written the slot has two jobs active in Redis, the
+   * one it finishes and the next; a spare is active too. A blocking fetch may
+   * take a job as well, so all these share one job per queue: a process never
+   * has more jobs active than its slots plus one per queue. When none is
    * free, the slot asks once the result is written.
    */
   async #process({ job, token, fetcher }: Fetched): Promise<Fetched | undefined> {
     this.#log.info({ job: job.id, task: job.name, queue: job.queueName, attempt: job.attemptsMade + 1 }, 'job started');
+    const queue = fetcher.name as QueueName;
     const order = this.#draw(this.#random);
-    let chained = false;
-    /** The fetch from another queue, sent beside the result. */
-    let fetching: Promise<Fetched | undefined> | undefined;
+    /** Whom the job BullMQ fetches with the result is for: this slot, or the next slot that comes to this queue. */
+    let chainedFor: 'this slot' | 'a spare' | undefined;
+    /** The spare of this queue that the result brings back, reserved. */
+    let reserved: ComingSpare | undefined;
+    /** This slot's next job while it comes: a spare claimed on its way, or a fetch sent beside the result. */
+    let coming: Promise<Fetched | undefined> | undefined;
+    let claimedSpare = false;
     let next: Fetched | undefined;
+    /** Whether this slot counts in #finishingExtra. */
+    let holdsExtra = false;
     try {
       // BullMQ calls this when the handler is done, just before it writes the
-      // result, and again if it has to write it again: the first fetch stands.
-      // (Written inline: tsx names a function kept in a const, at a cost per job.)
+      // result, and again if it has to write it again: a next job, once
+      // chosen, stands. (Written inline: tsx names a function kept in a
+      // const, at a cost per job.)
       const chainedJob = await fetcher.processJob(job, token, () => {
-        chained = false;
-        if (fetching || this.#stopping || this.#emptyQueues.holding) return false;
-        const queue = this.#firstWithWork(order);
-        if (queue === fetcher.name) return (chained = true);
-        if (queue && this.#fetchesBeside < this.#fetchers.size - this.#emptyQueues.watched) {
-          this.#fetchesBeside++;
-          fetching = this.#fetchFirst(order, { holdLock: true });
+        if (reserved) this.#spares.arrived(reserved, undefined);
+        reserved = chainedFor = undefined;
+        if (this.#stopping || this.#emptyQueues.holding) return false;
+        if (!next && !coming) {
+          const drawn = this.#firstWithWork(order);
+          const spare = drawn && this.#spares.take(drawn);
+          if (spare instanceof Promise) [coming, claimedSpare] = [spare, true];
+          else next = spare;
+          if (!spare && drawn === queue) {
+            chainedFor = 'this slot';
+            return true;
+          }
+          if (!spare && drawn && !holdsExtra && this.#extraJobs() < this.#fetchers.size) coming = this.#fetchFirst(order, { beside: true });
+          // A spare taken here leaves the count of extra jobs as it was. A fetch
+          // beside adds one, and so does a spare claimed on its way, until this
+          // slot has it (the slot that reserved it counts it too: the count
+          // errs high, never low).
+          if ((next || coming) && !holdsExtra) {
+            holdsExtra = true;
+            this.#finishingExtra++;
+          }
         }
-        return false;
+        if (this.#spares.has(queue)) return false;
+        // The spare replaces the finished job in Redis: for a slot that has its
+        // next job, it adds no job to the count; for a slot that will be free, one.
+        if (!holdsExtra) {
+          if (this.#extraJobs() >= this.#fetchers.size) return false;
+          holdsExtra = true;
+          this.#finishingExtra++;
+        }
+        reserved = this.#spares.reserve(queue);
+        chainedFor = 'a spare';
+        return true;
       });
-      if (chainedJob) next = { job: chainedJob, token, fetcher };
+      const chained = chainedJob ? { job: chainedJob, token, fetcher } : undefined;
+      if (chainedFor === 'this slot') next = chained;
+      else if (reserved && !this.#spares.arrived(reserved, chained)) void this.#giveBack(chained!);
       // BullMQ looked for this queue's next job, and found none.
-      else if (chained) this.#emptyQueues.markEmpty(fetcher.name as QueueName);
+      if (chainedFor && !chained) this.#emptyQueues.markEmpty(queue);
     } catch (err) {
       // Redis being away is said once for the whole worker; the stalled check runs such a job again.
       if (isUnavailable(err)) this.#redisErrors.error(err, { job: job.id, while: 'recording the job result' });
       else this.#log.error({ err, job: job.id }, 'could not record the job result');
     }
-    // A job fetched beside the result is this slot's next, whatever became of the result.
-    if (fetching) {
-      try {
-        next = await fetching;
-      } finally {
-        this.#fetchesBeside--;
-      }
+    // A spare that did not come frees its place (arrived() ends a reservation once).
+    if (reserved) this.#spares.arrived(reserved, undefined);
+    // A spare claimed on its way, or a job fetched beside the result, is this
+    // slot's next, whatever became of the result.
+    try {
+      if (coming) next = await coming;
+    } finally {
+      if (holdsExtra) this.#finishingExtra--;
     }
-    // Held jobs go first, and the dispatcher runs them: free the slot.
-    else if (!next && !this.#stopping && !this.#emptyQueues.holding) next = await this.#fetchFirst(order);
+    // Held jobs go first, and the dispatcher runs them: free the slot. A fetch
+    // beside that found nothing went through every queue already.
+    if (!next && (!coming || claimedSpare) && !this.#stopping && !this.#emptyQueues.holding) next = await this.#fetchFirst(order);
     if (next && this.#stopping) {
       // Fetched before shutdown began, handed back after: not ours to start.
       await this.#giveBack(next);
@@ -292,11 +343,17 @@ export class JobServer {
     return next;
   }
 
-  /** #firstWithWork is the first queue of the order not known to be empty. */
+  /** #firstWithWork is the first queue of the order with a spare, or not known to be empty. */
   #firstWithWork(order: QueueName[]): QueueName | undefined {
-    for (const queue of order) if (!this.#emptyQueues.isEmpty(queue)) return queue;
+    for (const queue of order) if (this.#spares.has(queue) || !this.#emptyQueues.isEmpty(queue)) return queue;
     return undefined;
   }
+
+  /** #extraJobs counts the jobs this process has active in Redis beyond one per busy slot. It stays below one per queue. */
+  #extraJobs(): number {
+    return this.#finishingExtra + this.#spares.count + this.#emptyQueues.watched;
+  }
+
 
   async #giveBack({ job, token, fetcher }: Fetched): Promise<void> {
     try {
