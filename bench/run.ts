@@ -17,7 +17,7 @@ import { jobServer, rawBullmq } from './throughput.ts';
 import { learnerLoop, machineLoad } from './learner-loop.ts';
 import { drainLine, relayLines, relayThroughput, relayTitle } from './relay.ts';
 import { EXERCISES } from '../workshop/manifest.ts';
-import { workerProcessRate, type WorkerKind } from './worker-process.ts';
+import { workerProcessRounds } from './worker-process.ts';
 import { scalingLines, scalingTitle, workerScaling } from './worker-scaling.ts';
 
 const JOBS = 5_000;
@@ -31,8 +31,6 @@ const RELAY = { rows: 20_000, rounds: 5 };
 const LOAD_CONNECTIONS = [API_GOALS.p99Connections, API_GOALS.vsRawConnections];
 const LOAD_SECONDS = 4;
 const VERDICT_ROUNDS = 3;
-/** The worker's goal in the summary at the end (the others: BUSY_GOAL, API_GOALS). */
-const WORKER_GOAL = { target: 1.0, floor: 0.9 };
 
 const port = await freePort();
 const work = await mkdtemp(join(tmpdir(), 'bench-'));
@@ -61,29 +59,8 @@ try {
   section(`Worker process: ${JOBS} cleanup_uploads jobs on default, concurrency 10, output to a pipe (${WORKER_ROUNDS} rounds, interleaved)`);
   const uploadsDir = join(work, 'uploads');
   await mkdir(uploadsDir);
-  const rates: Record<WorkerKind, number[]> = { 'raw BullMQ Worker': [], 'npm run worker': [] };
-  const cpu: Record<WorkerKind, number[]> = { 'raw BullMQ Worker': [], 'npm run worker': [] };
-  const roundRatios: number[] = [];
-  for (let round = 0; round < WORKER_ROUNDS; round++) {
-    const runs = {} as Record<WorkerKind, number>;
-    for (const kind of Object.keys(rates) as WorkerKind[]) {
-      const options = { redisUrl, prefix: prefix(), jobs: JOBS, uploadsDir, databasePath: join(work, 'worker.db'), smtpUrl: mail.smtpUrl };
-      const result = await workerProcessRate(kind, options);
-      rates[kind].push((runs[kind] = result.jobsPerSecond));
-      if (result.cpuUsPerJob !== undefined) cpu[kind].push(result.cpuUsPerJob);
-    }
-    roundRatios.push(runs['npm run worker'] / runs['raw BullMQ Worker']);
-  }
-  const workerGoal = atLeast('worker process vs bare BullMQ Worker process, same jobs', median(roundRatios), WORKER_GOAL.target, WORKER_GOAL.floor);
-  goals.push(workerGoal);
-  console.log(
-    `  npm run worker vs raw BullMQ Worker process: ${workerGoal.value} the jobs/s ${mark(workerGoal)}` +
-      ` (rounds: ${roundRatios.map(ratio).join(', ')}; medians ${perSecond(median(rates['npm run worker']), 'jobs')} vs ${perSecond(median(rates['raw BullMQ Worker']), 'jobs')})`,
-  );
-  if (cpu['npm run worker'].length > 0) {
-    const [ours, raw] = [median(cpu['npm run worker']), median(cpu['raw BullMQ Worker'])];
-    console.log(`  CPU time per job (user + system, median): ${ratio(ours / raw)} the raw worker's (${ours.toFixed(0)} µs vs ${raw.toFixed(0)} µs)`);
-  }
+  const workerRun = { redisUrl, jobs: JOBS, uploadsDir, databasePath: join(work, 'worker.db'), smtpUrl: mail.smtpUrl };
+  goals.push(await workerProcessRounds(workerRun, prefix, WORKER_ROUNDS, console.log));
 
   section(scalingTitle(SCALING));
   const scaling = await workerScaling({ ...SCALING, redisUrl, prefix, uploadsDir, databasePath: join(work, 'worker.db'), smtpUrl: mail.smtpUrl });

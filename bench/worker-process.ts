@@ -4,9 +4,21 @@
 // resumed and timed until every job is done. startWorkers and runBatch are the
 // two halves, for benchmarks that start several processes of a kind side by
 // side and time several batches on them (bench/worker-scaling.ts).
+//
+// Alone: node --import tsx bench/worker-process.ts [--rounds 3] [--jobs 5000]
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { ConnectionOptions, Queue } from 'bullmq';
+import { freePort } from '../src/dev/free-port.ts';
+import { startLocalRedis } from '../src/dev/local-redis.ts';
 import { JobsClient } from '../src/jobs/client.ts';
 import { startNode, type Child, type NodeOptions } from './child.ts';
+import { atLeast, mark, perSecond, ratio, type GoalRow } from './format.ts';
+import { machineLoad } from './learner-loop.ts';
+import { startMailCatcherProcess } from './mail-catcher.ts';
+import { median } from './median.ts';
 import { cpuMs, machineBusyMs, monotonicUs } from './process-cpu.ts';
 
 export interface WorkerRun {
@@ -39,6 +51,39 @@ export interface WorkerResult {
 }
 
 const POLL_MS = 10;
+
+/** The worker's goal: at least `target` times a bare BullMQ Worker process's jobs/s, never below `floor`. */
+export const WORKER_GOAL = { target: 1.0, floor: 0.9 };
+
+/**
+ * workerProcessRounds runs the same batch through each kind in turn, `rounds`
+ * times, a fresh process each time, and prints the median of the rounds'
+ * ratios against the goal and the CPU time per job. It returns the goal's row.
+ */
+export async function workerProcessRounds(run: Omit<WorkerRun, 'prefix'>, prefix: () => string, rounds: number, print: (line: string) => void): Promise<GoalRow> {
+  const kinds: WorkerKind[] = ['raw BullMQ Worker', 'npm run worker'];
+  const rates: Record<WorkerKind, number[]> = { 'raw BullMQ Worker': [], 'npm run worker': [] };
+  const cpu: Record<WorkerKind, number[]> = { 'raw BullMQ Worker': [], 'npm run worker': [] };
+  const roundRatios: number[] = [];
+  for (let round = 0; round < rounds; round++) {
+    for (const kind of kinds) {
+      const result = await workerProcessRate(kind, { ...run, prefix: prefix() });
+      rates[kind].push(result.jobsPerSecond);
+      if (result.cpuUsPerJob !== undefined) cpu[kind].push(result.cpuUsPerJob);
+    }
+    roundRatios.push(rates['npm run worker'][round]! / rates['raw BullMQ Worker'][round]!);
+  }
+  const row = atLeast('worker process vs bare BullMQ Worker process, same jobs', median(roundRatios), WORKER_GOAL.target, WORKER_GOAL.floor);
+  print(
+    `  npm run worker vs raw BullMQ Worker process: ${row.value} the jobs/s ${mark(row)}` +
+      ` (rounds: ${roundRatios.map(ratio).join(', ')}; medians ${perSecond(median(rates['npm run worker']), 'jobs')} vs ${perSecond(median(rates['raw BullMQ Worker']), 'jobs')})`,
+  );
+  if (cpu['npm run worker'].length > 0) {
+    const [ours, raw] = [median(cpu['npm run worker']), median(cpu['raw BullMQ Worker'])];
+    print(`  CPU time per job (user + system, median): ${ratio(ours / raw)} the raw worker's (${ours.toFixed(0)} µs vs ${raw.toFixed(0)} µs)`);
+  }
+  return row;
+}
 
 /** workerProcessRate runs `jobs` cleanup_uploads jobs through one worker process and measures it. */
 export async function workerProcessRate(kind: WorkerKind, run: WorkerRun): Promise<WorkerResult> {
@@ -145,4 +190,27 @@ function totalCpuMs(pids: (number | undefined)[]): number | undefined {
 
 function difference(before: number | undefined, after: number | undefined): number | undefined {
   return before === undefined || after === undefined ? undefined : after - before;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const arg = (name: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
+  const jobs = Number(arg('--jobs') ?? 5_000);
+  const rounds = Number(arg('--rounds') ?? 3);
+  const port = await freePort();
+  const work = await mkdtemp(join(tmpdir(), 'bench-worker-'));
+  const redis = await startLocalRedis(port, join(work, 'redis'));
+  const mail = await startMailCatcherProcess();
+  let run = 0;
+  try {
+    const uploadsDir = join(work, 'uploads');
+    await mkdir(uploadsDir);
+    console.log(`Worker process: ${jobs} cleanup_uploads jobs on default, ${rounds} rounds interleaved; Redis ${redis.version}; ${machineLoad()}`);
+    const options = { redisUrl: `redis://127.0.0.1:${port}`, jobs, uploadsDir, databasePath: join(work, 'worker.db'), smtpUrl: mail.smtpUrl };
+    await workerProcessRounds(options, () => `worker-${run++}`, rounds, console.log);
+    console.log(`  ${machineLoad()}`);
+  } finally {
+    await mail.stop();
+    await redis.stop();
+    await rm(work, { recursive: true, force: true });
+  }
 }
