@@ -207,7 +207,7 @@ export class JobServer {
   async #fetchFirst(order: QueueName[], { beside = false } = {}): Promise<Fetched | undefined> {
     for (const queue of order) {
       // A fetch beside a result comes after the slot looked for a spare, and is counted as one job more: it takes none.
-      const spare = beside ? undefined : await this.#spares.take(queue);
+      const spare = beside ? undefined : this.#spares.take(queue);
       if (spare) return spare;
       if (this.#emptyQueues.isEmpty(queue)) continue;
       const fetcher = this.#fetchers.get(queue)!;
@@ -284,7 +284,7 @@ export class JobServer {
         if (this.#stopping || this.#emptyQueues.holding) return false;
         if (!next && !coming) {
           const drawn = this.#firstWithWork(order);
-          const spare = drawn && this.#spares.take(drawn);
+          const spare = drawn && this.#spares.claim(drawn);
           if (spare instanceof Promise) [coming, claimedSpare] = [spare, true];
           else next = spare;
           if (!spare && drawn === queue) {

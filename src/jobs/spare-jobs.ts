@@ -37,19 +37,27 @@ export class SpareJobs {
     return this.#byQueue.has(queue);
   }
 
-  /**
-   * take claims the queue's spare: the job itself if it is here, or, while it
-   * is coming, a promise of it, which resolves to undefined if the queue had
-   * no job left. Undefined when the queue has no spare.
-   */
-  take(queue: QueueName): Fetched | Promise<Fetched | undefined> | undefined {
+  /** take removes and returns the queue's spare if it is here; one still coming stays. */
+  take(queue: QueueName): Fetched | undefined {
     const spare = this.#byQueue.get(queue);
+    if (spare === undefined || spare instanceof ComingSpare) return undefined;
     this.#byQueue.delete(queue);
-    if (spare instanceof ComingSpare) {
-      spare.claimed = true;
-      return spare.job;
-    }
     return spare;
+  }
+
+  /**
+   * claim takes the queue's spare like take, and one still coming too, as a
+   * promise that resolves to it, or to undefined if the result brings no
+   * job. Only a slot that is writing a result claims: it waits for the other
+   * result beside its own. (The dispatcher does not: a result can take long
+   * to write while Redis is away, and shutdown waits for the dispatcher.)
+   */
+  claim(queue: QueueName): Fetched | Promise<Fetched | undefined> | undefined {
+    const spare = this.#byQueue.get(queue);
+    if (!(spare instanceof ComingSpare)) return this.take(queue);
+    this.#byQueue.delete(queue);
+    spare.claimed = true;
+    return spare.job;
   }
 
   /** reserve says a spare of the queue is coming, so that no other slot fetches one too. The queue must have none. */

@@ -37,7 +37,9 @@ describe('SpareJobs', () => {
   it('hands a spare claimed on its way to the slot that claimed it', async () => {
     const spares = new SpareJobs();
     const coming = spares.reserve('critical');
-    const claim = spares.take('critical');
+    // take leaves a spare still coming; claim waits for it.
+    expect(spares.take('critical')).toBeUndefined();
+    const claim = spares.claim('critical');
     expect(claim).toBeInstanceOf(Promise);
     // Claimed: no other slot can take it, and the queue may get a new spare.
     expect(spares.has('critical')).toBe(false);
@@ -50,7 +52,7 @@ describe('SpareJobs', () => {
   it('tells a claimer when the result brought no job', async () => {
     const spares = new SpareJobs();
     const coming = spares.reserve('critical');
-    const claim = spares.take('critical');
+    const claim = spares.claim('critical');
     spares.arrived(coming, undefined);
     await expect(claim).resolves.toBeUndefined();
   });
