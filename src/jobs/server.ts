@@ -1,4 +1,5 @@
-import { MetricsTime, type ConnectionOptions } from 'bullmq';
+import { MetricsTime, type ConnectionOptions, type RedisOptions } from 'bullmq';
+import { Cluster, Redis } from 'ioredis';
 import { createLogger, type Logger } from '../logger.ts';
 import { bullmqTelemetry } from '../telemetry.ts';
 import {
@@ -92,6 +93,8 @@ export class JobServer {
   #finishingExtra = 0;
   #stopping = false;
   #dispatching: Promise<void> | undefined;
+  /** The connection the queues share for their commands, when this server opened it (see sharedConnection). */
+  readonly #ownConnection: Redis | undefined;
 
   constructor(connection: ConnectionOptions, mux: ServeMux, opts: ServerOptions = {}) {
     this.#concurrency = opts.concurrency ?? DEFAULT_CONCURRENCY;
@@ -104,14 +107,15 @@ export class JobServer {
     this.#log = opts.logger ?? createLogger('worker');
     this.#random = opts.random ?? Math.random;
     const policy = opts.retry ?? DEFAULT_RETRY_POLICY;
-    // Every queue has its own connections; while Redis is down they all fail, so they share one log of it.
+    // The queues' connections (one shared, one blocking each) all fail while Redis is down: they share one log of it.
     const redisErrors = new RedisErrorLog(this.#log, { where: redisAddress(connection), label: 'queue error' });
     this.#redisErrors = redisErrors;
 
+    const shared = connection instanceof Redis || connection instanceof Cluster ? connection : (this.#ownConnection = sharedConnection(connection));
     for (const [queue, weight] of Object.entries(this.#weights) as [QueueName, number][]) {
       if (!(weight > 0)) continue;
       const fetcher = new QueueFetcher(queue, (job) => mux.process(job, this.#log.child({ job: job.id, task: job.name })), {
-        connection,
+        connection: shared,
         prefix: queuePrefix(opts.prefix, queue, connection),
         autorun: false,
         lockDuration: opts.lockDurationMs ?? LOCK_DURATION_MS,
@@ -167,6 +171,8 @@ export class JobServer {
     if (!drained) this.#log.warn({ running: this.#busy.size }, 'shutdown timeout: leaving running jobs to the stalled check');
     // force: our jobs are done (or abandoned), so close without BullMQ's own wait.
     await Promise.all([...this.#fetchers.values()].map((fetcher) => fetcher.close(true)));
+    // Nothing is left to send on it; disconnect, unlike quit, does not wait for a Redis that is away.
+    this.#ownConnection?.disconnect();
     this.#log.info('worker stopped');
   }
 
@@ -246,7 +252,7 @@ export class JobServer {
    * - Else, when the draw picks this same queue, BullMQ hands back that
    *   queue's next job with the result (moveToCompleted's fetch-next).
    * - Else the slot asks the drawn queue for a job while the result is on its
-   *   way (on that queue's own connection): both are in flight together.
+   *   way: both are in flight together.
    * When the slot leaves this queue, the result still brings back this
    * queue's next job, as its spare, unless one waits already. One draw per job
    * keeps the 6:3:1 ratio. Queues known to be empty are skipped when the order
@@ -364,6 +370,22 @@ export class JobServer {
       else this.#log.warn({ err, job: job.id }, 'could not return the job; the stalled check will');
     }
   }
+}
+
+/**
+ * sharedConnection opens the one connection that the queues share for their
+ * commands: results, fetches, lock renewals. With every queue busy, Redis and
+ * this process then read one stream of replies rather than one per queue,
+ * as they do with one busy queue. (A client handed in, such as a Redis
+ * Cluster client, is shared as it is.) BullMQ still gives each queue's
+ * blocking fetch a connection of its own, a duplicate of this one. Like
+ * BullMQ's own worker connections, it waits out an outage rather than
+ * failing a command after a few retries.
+ */
+function sharedConnection(options: RedisOptions & { url?: string }): Redis {
+  const { url, ...rest } = options;
+  const settings = { ...rest, maxRetriesPerRequest: null };
+  return url ? new Redis(url, settings) : new Redis(settings);
 }
 
 /** waitAll resolves true when every promise settles, or false after timeoutMs. */
