@@ -37,7 +37,7 @@ export interface BusyQueuesRatios {
 
 /**
  * busyQueuesRounds runs `low` alone, `critical` alone and all three busy, in
- * turn, `rounds` times; `onRound` hears each round's rates as it ends.
+ * turn, `rounds` times, each kind first in turn; `onRound` hears each round's rates as it ends.
  */
 export async function busyQueuesRounds(
   connection: ConnectionOptions,
@@ -47,14 +47,20 @@ export async function busyQueuesRounds(
   onRound: (round: { low: number; critical: number; all: number }) => void = () => {},
 ): Promise<BusyQueuesRatios> {
   const busy = { low: [] as number[], critical: [] as number[], all: [] as number[] };
+  const kinds: [keyof typeof busy, QueueName[]][] = [
+    ['low', ['low']],
+    ['critical', ['critical']],
+    ['all', ['critical', 'default', 'low']],
+  ];
   for (let round = 0; round < rounds; round++) {
-    const low = await busyQueuesRate(connection, prefix(), jobs, ['low']);
-    const critical = await busyQueuesRate(connection, prefix(), jobs, ['critical']);
-    const all = await busyQueuesRate(connection, prefix(), jobs, ['critical', 'default', 'low']);
-    busy.low.push(low);
-    busy.critical.push(critical);
-    busy.all.push(all);
-    onRound({ low, critical, all });
+    // Whichever runs first in a round ran about a tenth slower (low alone
+    // against critical alone: 0.85x first, 0.98x last): each goes first in turn.
+    const rate = {} as Record<keyof typeof busy, number>;
+    for (let i = 0; i < kinds.length; i++) {
+      const [kind, queues] = kinds[(round + i) % kinds.length]!;
+      busy[kind].push((rate[kind] = await busyQueuesRate(connection, prefix(), jobs, queues)));
+    }
+    onRound(rate);
   }
   return {
     lowOnly: median(busy.low.map((low, i) => low / busy.critical[i]!)),

@@ -22,9 +22,9 @@ import { scalingLines, scalingTitle, workerScaling } from './worker-scaling.ts';
 
 const JOBS = 5_000;
 const CONCURRENCY = 10;
-const WORKER_ROUNDS = 3;
+const WORKER_ROUNDS = 4;
 const SCALING = { counts: [1, 2, 4], jobs: 5_000, warmupJobs: 1_000, rounds: 3 };
-const BUSY_ROUNDS = 2;
+const BUSY_ROUNDS = 3;
 const PICKUP_ROUNDS = 50;
 const REQUESTS = 500;
 const RELAY = { rows: 20_000, rounds: 5 };
