@@ -13,7 +13,8 @@ it('processes that open a new database at the same moment all succeed, and it is
   const openers = Array.from({ length: 4 }, (_, i) => spawnScript('test/support/fixtures/open-db.ts', { DATABASE_PATH: path }, `opener-${i}`));
 
   const exits = await Promise.all(openers.map((p) => p.exited));
-  expect(exits.map((e) => e.code)).toEqual([0, 0, 0, 0]);
+  // A failure shows what each process wrote: why it exited is in its output.
+  expect(exits.map((e) => e.code), openers.map((p, i) => `opener-${i}:\n${p.output()}`).join('\n')).toEqual([0, 0, 0, 0]);
   const db = openDatabase(path);
   expect(db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
   db.close();
