@@ -54,10 +54,11 @@ export interface ServerOptions {
  *
  * A queue found empty leaves the draw until a blocking fetch on it returns, so
  * that nobody asks the empty queues for a job every time (see EmptyQueues, in
- * empty-queues.ts). A slot that moves from one busy queue to another finds a
- * job of that queue waiting, most of the time, fetched for free with another
- * slot's result (see SpareJobs, in spare-jobs.ts). When every queue is empty, those blocking fetches are all
- * that run: a new job starts within milliseconds and nothing polls.
+ * empty-queues.ts). When every queue is empty, those blocking fetches are all
+ * that run: a new job starts within milliseconds and nothing polls. A slot
+ * that moves from one busy queue to another finds a job of that queue
+ * waiting, most of the time, fetched for free with another slot's result
+ * (see SpareJobs, in spare-jobs.ts).
  *
  * Failed jobs are retried with exponential backoff and jitter; after the last
  * attempt they stay in BullMQ's `failed` set, which is this workshop's dead
@@ -111,7 +112,8 @@ export class JobServer {
     const redisErrors = new RedisErrorLog(this.#log, { where: redisAddress(connection), label: 'queue error' });
     this.#redisErrors = redisErrors;
 
-    const shared = connection instanceof Redis || connection instanceof Cluster ? connection : (this.#ownConnection = sharedConnection(connection));
+    const shared =
+      connection instanceof Redis || connection instanceof Cluster ? connection : (this.#ownConnection = sharedConnection(connection));
     for (const [queue, weight] of Object.entries(this.#weights) as [QueueName, number][]) {
       if (!(weight > 0)) continue;
       const fetcher = new QueueFetcher(queue, (job) => mux.process(job, this.#log.child({ job: job.id, task: job.name })), {
@@ -297,7 +299,9 @@ export class JobServer {
             chainedFor = 'this slot';
             return true;
           }
-          if (!spare && drawn && !holdsExtra && this.#extraJobs() < this.#fetchers.size) coming = this.#fetchFirst(order, { beside: true });
+          if (!spare && drawn && !holdsExtra && this.#extraJobs() < this.#fetchers.size) {
+            coming = this.#fetchFirst(order, { beside: true });
+          }
           // A spare taken here leaves the count of extra jobs as it was. A fetch
           // beside adds one, and so does a spare claimed on its way, until this
           // slot has it (the slot that reserved it counts it too: the count
