@@ -1,5 +1,25 @@
-import type { Worker } from 'bullmq';
+import type { Job, Worker } from 'bullmq';
 import type { Logger } from '../logger.ts';
+
+/**
+ * jobLogger is the logger a job's handler gets (ctx.log): the worker's, with
+ * the job's id and task on each line. Most handlers never log, and a pino
+ * child costs a busy worker a few µs a job, so the child is made the first
+ * time the handler uses the logger, not before.
+ */
+export function jobLogger(log: Logger, job: Job): Logger {
+  let child: Logger | undefined;
+  const made = () => (child ??= log.child({ job: job.id, task: job.name }));
+  return new Proxy(log, {
+    get(_worker, key) {
+      const value: unknown = Reflect.get(made(), key);
+      // pino's methods read their settings from `this`: call them on the child.
+      return typeof value === 'function' ? value.bind(made()) : value;
+    },
+    set: (_worker, key, value) => Reflect.set(made(), key, value),
+    has: (_worker, key) => Reflect.has(made(), key),
+  });
+}
 
 /**
  * logJobEvents logs what a learner needs to see of each job a queue runs:

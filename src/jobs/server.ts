@@ -13,7 +13,7 @@ import {
 } from './defaults.ts';
 import { EmptyQueues } from './empty-queues.ts';
 import type { ServeMux } from './mux.ts';
-import { logJobEvents } from './job-log.ts';
+import { jobLogger, logJobEvents } from './job-log.ts';
 import { queuePrefix } from './key-prefix.ts';
 import { QueueFetcher, type Fetched } from './queue-fetcher.ts';
 import { RedisErrorLog, redisAddress } from './redis-errors.ts';
@@ -116,7 +116,7 @@ export class JobServer {
       connection instanceof Redis || connection instanceof Cluster ? connection : (this.#ownConnection = sharedConnection(connection));
     for (const [queue, weight] of Object.entries(this.#weights) as [QueueName, number][]) {
       if (!(weight > 0)) continue;
-      const fetcher = new QueueFetcher(queue, (job) => mux.process(job, this.#log.child({ job: job.id, task: job.name })), {
+      const fetcher = new QueueFetcher(queue, (job) => mux.process(job, jobLogger(this.#log, job)), {
         connection: shared,
         prefix: queuePrefix(opts.prefix, queue, connection),
         autorun: false,

@@ -5,7 +5,8 @@ import { jobsTestbed } from '../support/jobs.ts';
 import { waitUntil } from '../support/wait.ts';
 
 const bed = jobsTestbed('worker-logs');
-afterAll(() => bed.cleanup());
+const quietBed = jobsTestbed('worker-logs-child');
+afterAll(() => Promise.all([bed.cleanup(), quietBed.cleanup()]));
 
 /** A logger that keeps each line, so the test can read what a learner would see. */
 function capturingLogger() {
@@ -39,4 +40,28 @@ it('logs start, done with duration, failed with attempt n of N and the next retr
   await job.retry('failed');
   await waitUntil('the re-queued job to die again', () => messages(doomed.id).length === 6);
   expect(messages(doomed.id).slice(4)).toEqual(['job started', 'job dead after 3 attempts (2 allowed, then re-queued): SMTP is down']);
+});
+
+it("puts the job's id and task on the lines a handler logs, and makes no child logger for a handler that does not log", async () => {
+  const { logger, lines } = capturingLogger();
+  let children = 0;
+  const child = logger.child.bind(logger);
+  logger.child = ((...args: Parameters<typeof child>) => {
+    children++;
+    return child(...args);
+  }) as typeof logger.child;
+  const mux = new ServeMux();
+  mux.handle('send_receipt', async ({ order_id }, ctx) => {
+    if (order_id === 1) ctx.log.info({ order_id }, 'looking the order up');
+  });
+  await quietBed.startServer(mux, { logger });
+
+  const chatty = await quietBed.client.enqueue('send_receipt', { order_id: 1 });
+  const quiet = await quietBed.client.enqueue('send_receipt', { order_id: 2 });
+  await waitUntil('both jobs to be done', () => [chatty.id, quiet.id].every((id) => lines().some((l) => l.job === id && l.msg.startsWith('job done'))));
+
+  expect(lines().filter((l) => l.msg === 'looking the order up')).toEqual([
+    expect.objectContaining({ job: chatty.id, task: 'send_receipt', order_id: 1 }),
+  ]);
+  expect(children).toBe(1);
 });
