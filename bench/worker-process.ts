@@ -5,7 +5,7 @@
 // two halves, for benchmarks that start several processes of a kind side by
 // side and time several batches on them (bench/worker-scaling.ts).
 //
-// Alone: node --import tsx bench/worker-process.ts [--rounds 4] [--jobs 5000]
+// Alone: node --import tsx bench/worker-process.ts [--rounds 4] [--jobs 20000]
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -195,7 +195,7 @@ function difference(before: number | undefined, after: number | undefined): numb
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const arg = (name: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
-  const jobs = Number(arg('--jobs') ?? 5_000);
+  const jobs = Number(arg('--jobs') ?? 20_000);
   const rounds = Number(arg('--rounds') ?? 4);
   const port = await freePort();
   const work = await mkdtemp(join(tmpdir(), 'bench-worker-'));
