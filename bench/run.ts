@@ -6,7 +6,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../src/dev/free-port.ts';
 import { startLocalRedis } from '../src/dev/local-redis.ts';
-import { API_GOALS, apiGoals, apiLoad, apiLoadLines } from './api-load.ts';
+import { API_GOALS, API_ROUNDS, apiGoals, apiLoad, apiLoadLines } from './api-load.ts';
 import { BUSY_GOAL, busyQueuesRounds } from './busy-queues.ts';
 import { routeLatencies } from './enqueue-route.ts';
 import { atLeast, goal, goalLines, mark, ms, perSecond, ratio, seconds, type GoalRow } from './format.ts';
@@ -93,8 +93,8 @@ try {
   const relay = await relayThroughput({ ...RELAY, redisUrl, prefix, dir: work });
   for (const line of relayLines(relay)) console.log(line);
 
-  section(`API process under load: autocannon, ${LOAD_SECONDS} s per route, fresh SQLite file, info logs to a pipe`);
-  const loadRun = await apiLoad({ redisUrl, prefix: prefix(), connections: LOAD_CONNECTIONS, seconds: LOAD_SECONDS });
+  section(`API process under load: autocannon, ${LOAD_SECONDS} s per route, ${API_ROUNDS} rounds interleaved (medians), fresh SQLite file, info logs to a pipe`);
+  const loadRun = await apiLoad({ redisUrl, prefix: prefix(), connections: LOAD_CONNECTIONS, seconds: LOAD_SECONDS, rounds: API_ROUNDS });
   for (const line of apiLoadLines(loadRun, (connections) => [drainLine(connections, loadRun.outboxBacklog.get(connections)!)])) console.log(line);
   goals.push(...apiGoals(loadRun.results));
 
