@@ -191,7 +191,12 @@ function medianLoad(rounds: Omit<RouteLoad, 'rounds'>[]): RouteLoad {
 
 /** birthdayVsRaw is send-birthday's req/s against the bare queue.add server's: the median of the rounds' ratios. */
 export function birthdayVsRaw(byRoute: { birthday: RouteLoad; rawAdd: RouteLoad }): number {
-  return median(byRoute.birthday.rounds.map((birthday, i) => birthday.rps / byRoute.rawAdd.rounds[i]!.rps));
+  return median(roundRatios(byRoute));
+}
+
+/** Each round's send-birthday req/s against the bare server's in the same round. */
+function roundRatios({ birthday, rawAdd }: { birthday: RouteLoad; rawAdd: RouteLoad }): number[] {
+  return birthday.rounds.map((load, i) => load.rps / rawAdd.rounds[i]!.rps);
 }
 
 /** apiGoals rates a run on [10, 50] connections (API_GOALS says which count each goal reads). */
@@ -223,7 +228,7 @@ export function apiLoadLines(run: ApiLoad, more: (connections: number) => string
       `    ${loadLine('raw queue.add (node:http + BullMQ)', rawAdd)}`,
       `    ${loadLine('POST /api/dev/send-birthday/1', birthday)}`,
       `    ${loadLine('POST /api/orders', orders)}`,
-      `    send-birthday vs raw queue.add: ${ratio(birthdayVsRaw(byRoute as Record<Route, RouteLoad>))} the req/s${vsRawMark}${roundsOf(birthday, rawAdd)}; vs the empty route: ${ratio(birthday.rps / empty.rps)}`,
+      `    send-birthday vs raw queue.add: ${ratio(birthdayVsRaw({ birthday, rawAdd }))} the req/s${vsRawMark}${roundsOf({ birthday, rawAdd })}; vs the empty route: ${ratio(birthday.rps / empty.rps)}`,
       `    CPU per request in the server process: ${cpuLine({ empty, rawAdd, birthday, orders })}`,
       `    orders vs the empty route: ${ratio(orders.rps / empty.rps)} the req/s`,
       ...more(connections).map((line) => `    ${line}`),
@@ -236,9 +241,9 @@ export function apiLoadLines(run: ApiLoad, more: (connections: number) => string
 }
 
 /** The rounds' ratios, when there are several: " (rounds: 0.82x, 0.79x, 0.85x)". */
-function roundsOf(birthday: RouteLoad, rawAdd: RouteLoad): string {
-  if (birthday.rounds.length < 2) return '';
-  return ` (rounds: ${birthday.rounds.map((load, i) => ratio(load.rps / rawAdd.rounds[i]!.rps)).join(', ')})`;
+function roundsOf(byRoute: { birthday: RouteLoad; rawAdd: RouteLoad }): string {
+  const ratios = roundRatios(byRoute);
+  return ratios.length < 2 ? '' : ` (rounds: ${ratios.map(ratio).join(', ')})`;
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
