@@ -20,6 +20,7 @@ import { machineLoad } from './learner-loop.ts';
 import { load, type Load, type Target } from './load.ts';
 import { median } from './median.ts';
 import { cpuMs, monotonicUs } from './process-cpu.ts';
+import { arg } from './arg.ts';
 
 /** The routes measured, and the baselines they are compared with. */
 export type Route = 'empty' | 'rawAdd' | 'birthday' | 'orders';
@@ -247,7 +248,6 @@ function roundsOf(byRoute: { birthday: RouteLoad; rawAdd: RouteLoad }): string {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const arg = (name: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
   const seconds = Number(arg('--seconds') ?? 4);
   const rounds = Number(arg('--rounds') ?? API_ROUNDS);
   const port = await freePort();

@@ -13,11 +13,12 @@ import { cpuLine, loadLine, perSecond, ratio } from './format.ts';
 import { startMailCatcherProcess } from './mail-catcher.ts';
 import { median } from './median.ts';
 import { workerProcessRate } from './worker-process.ts';
+import { arg } from './arg.ts';
 
 /** The app files that the profile's fixes may touch. */
 const FIXED_FILES = ['src/logger.ts', 'src/log-secrets.ts', 'src/jobs/job-log.ts', 'src/jobs/redis-errors.ts', 'src/db', 'src/api'];
 /** `--only worker` or `--only api` runs one half. */
-const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
+const only = arg('--only');
 const JOBS = 5_000;
 const ROUNDS = 3;
 const LOAD_SECONDS = 4;

@@ -17,6 +17,7 @@ import { atLeast, mark, perSecond, ratio } from './format.ts';
 import { machineLoad } from './learner-loop.ts';
 import { median } from './median.ts';
 import { jobServer } from './throughput.ts';
+import { arg } from './arg.ts';
 
 /** busyQueuesRate fills `busy` in turn with `jobs` no-op jobs in all, runs them with concurrency 10, and returns jobs per second. */
 export async function busyQueuesRate(connection: ConnectionOptions, prefix: string, jobs: number, busy: QueueName[]): Promise<number> {
@@ -75,7 +76,6 @@ export async function busyQueuesRounds(
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const arg = (name: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
   const jobs = Number(arg('--jobs') ?? 20_000);
   const rounds = Number(arg('--rounds') ?? 5);
   const port = await freePort();

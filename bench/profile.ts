@@ -13,6 +13,7 @@ import { apiLoad, type Route } from './api-load.ts';
 import { busyMs, formatTop, inclusiveShare, readProfile, topSelf, type Windows } from './cpuprofile-top.ts';
 import { startMailCatcherProcess } from './mail-catcher.ts';
 import { workerProcessRate, type WorkerKind } from './worker-process.ts';
+import { arg } from './arg.ts';
 
 type Frame = { functionName: string; url: string };
 const inFile = (path: string) => (frame: Frame) => frame.url.includes(path);
@@ -54,7 +55,7 @@ async function report(title: string, dir: string, windows: Windows, units: numbe
 }
 
 /** `--only worker` or `--only api` profiles one half. */
-const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
+const only = arg('--only');
 const JOBS = 5_000;
 const SECONDS = 5;
 const cpuProf = (dir: string) => ({ nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--cpu-prof-interval=250'] });

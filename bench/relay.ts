@@ -32,6 +32,7 @@ import { goal, loadLine, perSecond, ratio, seconds } from './format.ts';
 import { machineLoad } from './learner-loop.ts';
 import { median } from './median.ts';
 import { describeJobs, fillOutbox, type FilledOutbox } from './outbox-fill.ts';
+import { arg } from './arg.ts';
 
 /** The goals: the relay's rows/s against the bare addBulk's, and how soon after a burst of orders the outbox is empty. */
 export const RELAY_GOAL = 0.8;
@@ -200,7 +201,6 @@ export function drainLine(connections: number, backlog: { rows: number; drainMs:
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const arg = (name: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
   const rows = Number(arg('--rows') ?? 20_000);
   const rounds = Number(arg('--rounds') ?? 5);
   const port = await freePort();

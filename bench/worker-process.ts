@@ -20,6 +20,7 @@ import { machineLoad } from './learner-loop.ts';
 import { startMailCatcherProcess } from './mail-catcher.ts';
 import { median } from './median.ts';
 import { cpuMs, machineBusyMs, monotonicUs } from './process-cpu.ts';
+import { arg } from './arg.ts';
 
 export interface WorkerRun {
   redisUrl: string;
@@ -194,7 +195,6 @@ function difference(before: number | undefined, after: number | undefined): numb
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const arg = (name: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
   const jobs = Number(arg('--jobs') ?? 20_000);
   const rounds = Number(arg('--rounds') ?? 4);
   const port = await freePort();

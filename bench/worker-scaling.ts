@@ -23,6 +23,7 @@ import { perSecond, ratio } from './format.ts';
 import { startMailCatcherProcess } from './mail-catcher.ts';
 import { median } from './median.ts';
 import { startWorkers, type WorkerKind, type WorkerResult, type Workers } from './worker-process.ts';
+import { arg } from './arg.ts';
 
 export interface ScalingOptions {
   redisUrl: string;
@@ -139,7 +140,6 @@ export function scalingTitle(opts: Pick<ScalingOptions, 'jobs' | 'rounds' | 'cou
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const arg = (name: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
   const jobs = Number(arg('--jobs') ?? 5_000);
   const rounds = Number(arg('--rounds') ?? 3);
   const counts = (arg('--counts') ?? '1,2,4').split(',').map(Number);
