@@ -27,7 +27,7 @@ export function openDatabase(path: string): Db {
 
   const db = new Database(path);
   // WAL lets the API read while the worker writes. It needs a real file.
-  if (!inMemory) db.pragma('journal_mode = WAL');
+  if (!inMemory) turnWalOn(db);
   // With WAL, NORMAL syncs the file at checkpoints instead of at every commit,
   // SQLite's advice for WAL. A commit stays atomic, and survives the process
   // being killed; only a power cut can lose the last commits. At FULL, every
@@ -39,4 +39,25 @@ export function openDatabase(path: string): Db {
   db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
   migrate(db);
   return db;
+}
+
+/**
+ * turnWalOn puts the file in WAL mode. On a new file, `npm start`'s processes
+ * all do it at once, while one of them may already be writing its schema.
+ * SQLite then answers SQLITE_BUSY at once, without waiting as busy_timeout
+ * says: the connection has read the file and wants to lock it for writing
+ * while another holds that lock, and waiting could deadlock. So it tries
+ * again, for BUSY_TIMEOUT_MS at most.
+ */
+function turnWalOn(db: Db): void {
+  const giveUpAt = Date.now() + BUSY_TIMEOUT_MS;
+  for (;;) {
+    try {
+      db.pragma('journal_mode = WAL');
+      return;
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() > giveUpAt) throw err;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+    }
+  }
 }

@@ -19,3 +19,14 @@ it('processes that open a new database at the same moment all succeed, and it is
   expect(db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
   db.close();
 });
+
+it('opening a new database that another process holds locked waits for the lock, rather than failing', async () => {
+  const path = join(mkdtempSync(join(tmpdir(), 'locked-db-')), 'app.db');
+  const holder = spawnScript('test/support/fixtures/hold-db-lock.ts', { DATABASE_PATH: path, HOLD_MS: '1000' }, 'holder');
+  await holder.waitForOutput(/locked/);
+
+  const db = openDatabase(path);
+  expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+  db.close();
+  expect((await holder.exited).code, holder.output()).toBe(0);
+});
