@@ -17,7 +17,7 @@ import { jobServer, rawBullmq } from './throughput.ts';
 import { learnerLoop, machineLoad } from './learner-loop.ts';
 import { drainLine, relayLines, relayThroughput, relayTitle } from './relay.ts';
 import { EXERCISES } from '../workshop/manifest.ts';
-import { workerProcessRounds } from './worker-process.ts';
+import { WORKER_ROUND, WORKER_WARM_UP_JOBS, workerProcessRounds } from './worker-process.ts';
 import { scalingLines, scalingTitle, workerScaling } from './worker-scaling.ts';
 
 const JOBS = 5_000;
@@ -28,7 +28,6 @@ const JOBS = 5_000;
  */
 const GOAL_JOBS = 20_000;
 const CONCURRENCY = 10;
-const WORKER_ROUNDS = 4;
 const SCALING = { counts: [1, 2, 4], jobs: 5_000, warmupJobs: 1_000, rounds: 3 };
 const BUSY_ROUNDS = 3;
 const PICKUP_ROUNDS = 50;
@@ -62,11 +61,11 @@ try {
   console.log(`  JobServer, 1 queue   vs raw BullMQ Worker: ${ratio(raw / oneQueue)} the throughput (${ms(oneQueue)} vs ${ms(raw)})`);
   console.log(`  JobServer, 3 queues  vs raw BullMQ Worker: ${ratio(raw / threeQueues)} the throughput (${ms(threeQueues)} vs ${ms(raw)})`);
 
-  section(`Worker process: ${GOAL_JOBS} cleanup_uploads jobs on default, concurrency 10, output to a pipe (${WORKER_ROUNDS} rounds, interleaved)`);
+  section(`Worker process: ${WORKER_ROUND.jobs} cleanup_uploads jobs on default, concurrency 10, output to a pipe (${WORKER_ROUND.rounds} rounds, interleaved, on processes kept up after ${WORKER_WARM_UP_JOBS} jobs to warm up)`);
   const uploadsDir = join(work, 'uploads');
   await mkdir(uploadsDir);
-  const workerRun = { redisUrl, jobs: GOAL_JOBS, uploadsDir, databasePath: join(work, 'worker.db'), smtpUrl: mail.smtpUrl };
-  goals.push(await workerProcessRounds(workerRun, prefix, WORKER_ROUNDS, console.log));
+  const workerRun = { redisUrl, jobs: WORKER_ROUND.jobs, uploadsDir, databasePath: join(work, 'worker.db'), smtpUrl: mail.smtpUrl };
+  goals.push(await workerProcessRounds(workerRun, prefix, WORKER_ROUND.rounds, console.log));
 
   section(scalingTitle(SCALING));
   const scaling = await workerScaling({ ...SCALING, redisUrl, prefix, uploadsDir, databasePath: join(work, 'worker.db'), smtpUrl: mail.smtpUrl });
