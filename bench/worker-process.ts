@@ -2,9 +2,9 @@
 // bare BullMQ Worker process on the same jobs. Each process starts once and
 // says it is ready; for each batch, the jobs are queued while its queue is
 // paused, then the queue is resumed and timed until every job is done.
-// startWorkers and runBatch are the
-// two halves, for benchmarks that start several processes of a kind side by
-// side and time several batches on them (bench/worker-scaling.ts).
+// startWorkers and runBatch are the two halves, for benchmarks that start
+// several processes of a kind side by side and time several batches on them
+// (bench/worker-scaling.ts).
 //
 // Alone: node --import tsx bench/worker-process.ts [--rounds 8] [--jobs 10000]
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
