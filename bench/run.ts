@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { freePort } from '../src/dev/free-port.ts';
 import { startLocalRedis } from '../src/dev/local-redis.ts';
 import { API_GOALS, API_ROUNDS, apiGoals, apiLoad, apiLoadLines } from './api-load.ts';
-import { BUSY_GOAL, busyQueuesRounds } from './busy-queues.ts';
+import { BUSY_GOAL, BUSY_ROUND, busyQueuesRounds } from './busy-queues.ts';
 import { routeLatencies } from './enqueue-route.ts';
 import { atLeast, goal, goalLines, mark, ms, perSecond, ratio, seconds, type GoalRow } from './format.ts';
 import { startMailCatcherProcess } from './mail-catcher.ts';
@@ -21,15 +21,8 @@ import { WORKER_ROUND, WORKER_WARM_UP_JOBS, workerProcessRounds } from './worker
 import { scalingLines, scalingTitle, workerScaling } from './worker-scaling.ts';
 
 const JOBS = 5_000;
-/**
- * Jobs per timed run where a goal reads the rate: about 2 s of work. A run of
- * 5,000 took under a second and measured the warm-up as much as the rate
- * (the worker process: 4,700 jobs/s over 5,000 jobs, 8,600 over 20,000).
- */
-const GOAL_JOBS = 20_000;
 const CONCURRENCY = 10;
 const SCALING = { counts: [1, 2, 4], jobs: 5_000, warmupJobs: 1_000, rounds: 3 };
-const BUSY_ROUNDS = 5;
 const PICKUP_ROUNDS = 50;
 const REQUESTS = 500;
 const RELAY = { rows: 20_000, rounds: 5 };
@@ -71,8 +64,8 @@ try {
   const scaling = await workerScaling({ ...SCALING, redisUrl, prefix, uploadsDir, databasePath: join(work, 'worker.db'), smtpUrl: mail.smtpUrl });
   for (const line of scalingLines(scaling)) console.log(line);
 
-  section(`Busy and empty queues: JobServer in this process, weights 6:3:1, ${GOAL_JOBS} no-op jobs (${BUSY_ROUNDS} rounds after a warm-up, interleaved)`);
-  const { lowOnly, allThree, criticalAlone } = await busyQueuesRounds(connection, prefix, GOAL_JOBS, BUSY_ROUNDS);
+  section(`Busy and empty queues: JobServer in this process, weights 6:3:1, ${BUSY_ROUND.jobs} no-op jobs (${BUSY_ROUND.rounds} rounds after a warm-up, interleaved)`);
+  const { lowOnly, allThree, criticalAlone } = await busyQueuesRounds(connection, prefix, BUSY_ROUND.jobs, BUSY_ROUND.rounds);
   const allThreeGoal = atLeast('all three queues busy vs one busy queue', allThree, BUSY_GOAL);
   goals.push(allThreeGoal);
   console.log(`  only low busy    vs only critical busy: ${ratio(lowOnly)} the jobs/s ${goal(lowOnly >= BUSY_GOAL, `≥ ${BUSY_GOAL}x`)}`);
