@@ -48,7 +48,7 @@ export const EXERCISES: readonly Exercise[] = [
       'Start with TODO(2), as the README does. Where does a job go? `this.queue(queueName)` is a BullMQ `Queue`: what does its `add(name, data, opts)` take, and what does it resolve to?',
       "TODO(2): the worker picks the handler by the job's name. Which of `task` and `payload` is the name, and which the data? The options are `this.jobOptions(opts)` and one more field, which BullMQ calls `delay`. `add()` resolves to a `Job`, and `job.id` is its id.",
       'TODO(1): `checkPayload(task, payload)` gives `{ ok: false, reason }` for a payload that does not fit: throw an `InvalidPayloadError` with that reason, before `add()`. When it fits, its `data` is what goes on the queue, in place of `payload`.',
-      'TODO(2): `const job = await this.queue(queueName).add(task, checked.data, { ...this.jobOptions(opts), delay });` then `return { id: job.id!, queue: queueName };` (until TODO(1) is done, `payload` in place of `checked.data`). TODO(1): `const checked = checkPayload(task, payload); if (!checked.ok) throw new InvalidPayloadError(checked.reason);`',
+      'TODO(2): `const options = this.jobOptions(opts); if (delay > 0) options.delay = delay;` (a copy, `{ ...options, delay }`, works too), then `const job = await this.queue(queueName).add(task, checked.data, options);` then `return { id: job.id!, queue: queueName };` (until TODO(1) is done, `payload` in place of `checked.data`). TODO(1): `const checked = checkPayload(task, payload); if (!checked.ok) throw new InvalidPayloadError(checked.reason);`',
     ],
   },
   {
