@@ -8,6 +8,7 @@ import { REVIEW_REQUEST_DELAY_MS } from '../../src/services/orders.ts';
 import { explain, explainInbox, explainOutput } from '../support/course/evidence.ts';
 import { afterEarlierChecks, startProcess } from '../support/course/exercise.ts';
 import { startLearnerApp, untilUp } from '../support/course/learner-app.ts';
+import { failOnServerError } from '../support/course/server-error.ts';
 import { createInbox } from '../support/services/inbox.ts';
 import { stopAll, type ChildScript } from '../support/child-script.ts';
 import { services, uniquePrefix } from '../support/services/services.ts';
@@ -27,7 +28,10 @@ afterAll(() => bed?.close());
 
 /** placeOrder posts an order to the API in this process, waits until its jobs are handed to Redis, and returns its id. */
 async function placeOrder(body: { user_id: number; sku: string; quantity: number }) {
-  const { status, body: answer } = await bed.post('/api/orders', body);
+  const placed = await bed.post('/api/orders', body);
+  // A bad payload in create() throws, and the route answers 500: show that error, not the answer.
+  failOnServerError('POST /api/orders', placed);
+  const { status, body: answer } = placed;
   expect(status, `POST /api/orders should answer 201; it answered ${status}: ${JSON.stringify(answer)}`).toBe(201);
   // create() kicks the outbox relay; wait until it has passed the jobs on to Redis.
   await bed.relay.idle();
