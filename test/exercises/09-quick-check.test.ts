@@ -45,6 +45,29 @@ function notAnswered(field: keyof Prediction): never {
   throw new Error(`TODO(1) is not done yet: answer ${field} in prediction.ts (your best guess is fine: the check explains the right answer)`);
 }
 
+/** answered: prediction.ts has no '?' left. */
+async function answered(): Promise<boolean> {
+  return !Object.values(await loadPrediction()).includes('?');
+}
+
+/**
+ * handlerCheck runs a check of the handler. What such a check shows when it
+ * fails (the job's attempts, "1 of …", the state it ended in, the worker's
+ * log) answers the prediction, so while prediction.ts has a '?' left a
+ * failure says only that the prediction comes first, and shows no evidence.
+ * The check runs all the same, so a starter that passed it would show.
+ * `check` gets whether to add evidence.
+ */
+async function handlerCheck(check: (explained: boolean) => Promise<void>): Promise<void> {
+  const predicted = await answered();
+  try {
+    await check(predicted);
+  } catch (err) {
+    if (predicted) throw err;
+    throw new Error("TODO(1) is not done yet: answer prediction.ts first; this check's details would give your answers away");
+  }
+}
+
 /** totalRetryWait is how long all the retries wait, in ms, with the jitter pinned to `random`. */
 function totalRetryWait(random: () => number): number {
   let total = 0;
@@ -236,58 +259,70 @@ describe('Handlers.resizeImage, in a worker', () => {
     db.close();
   });
 
-  it('while storage is down the job is retried, not dead, and it completes once storage is back (TODO 2)', async () => {
-    let id: string | undefined;
-    explainJob(queue(), () => id);
-    explainLog('the worker logged', log.lines, () => id);
-
-    await rename(uploads.dir, away); // storage is down
-    try {
-      ({ id } = await bed.client.enqueue('resize_image', { upload: 'sample.png', width: 120 }));
-      const { state, job } = await outcome(queue(), id);
-      expect(job.failedReason, 'the job should fail while storage is down').toMatch(/unavailable/);
-      expect(
-        state,
-        `storage being down is a passing failure: the job should wait for its retry (delayed), not be dead (failed). ` +
-          `Its error was: ${job.failedReason}`,
-      ).not.toBe('failed');
-      expect(job.attemptsMade, 'the job should have attempts left').toBeLessThan(job.opts.attempts ?? 1);
-    } finally {
-      await rename(away, uploads.dir); // storage is back
-    }
-
-    await retryNow(queue(), id);
-    const { state, job } = await outcome(queue(), id, Number.POSITIVE_INFINITY);
-    expect(state, `once storage is back, the next retry should resize the image; the job ended ${state}: ${job.failedReason}`).toBe('completed');
-    const resized = await sharp(await uploads.read('sample-w120.png')).metadata();
-    expect({ width: resized.width, height: resized.height }, 'sample-w120.png should be sample.png, 120 pixels wide').toEqual({ width: 120, height: 90 });
-  });
-
-  it('a missing upload, or a name that is not a plain file name, is dead after one attempt, with a reason naming it (TODO 3)', async () => {
-    for (const upload of ['ghost.png', '../etc/passwd']) {
+  it('while storage is down the job is retried, not dead, and it completes once storage is back (TODO 2)', () =>
+    handlerCheck(async (explained) => {
       let id: string | undefined;
-      explainJob(queue(), () => id, `the job for "${upload}" in Redis`);
-      explainLog(`the worker logged for "${upload}"`, log.lines, () => id);
+      if (explained) {
+        explainJob(queue(), () => id);
+        explainLog('the worker logged', log.lines, () => id);
+      }
 
-      ({ id } = await bed.client.enqueue('resize_image', { upload, width: 120 }));
+      await rename(uploads.dir, away); // storage is down
+      try {
+        ({ id } = await bed.client.enqueue('resize_image', { upload: 'sample.png', width: 120 }));
+        const { state, job } = await outcome(queue(), id);
+        expect(job.failedReason, 'the job should fail while storage is down').toMatch(/unavailable/);
+        expect(
+          state,
+          `storage being down is a passing failure: the job should wait for its retry (delayed), not be dead (failed). ` +
+            `Its error was: ${job.failedReason}`,
+        ).not.toBe('failed');
+        expect(job.attemptsMade, 'the job should have attempts left').toBeLessThan(job.opts.attempts ?? 1);
+      } finally {
+        await rename(away, uploads.dir); // storage is back
+      }
+
+      await retryNow(queue(), id);
+      const { state, job } = await outcome(queue(), id, Number.POSITIVE_INFINITY);
+      expect(state, `once storage is back, the next retry should resize the image; the job ended ${state}: ${job.failedReason}`).toBe('completed');
+      const resized = await sharp(await uploads.read('sample-w120.png')).metadata();
+      expect({ width: resized.width, height: resized.height }, 'sample-w120.png should be sample.png, 120 pixels wide').toEqual({ width: 120, height: 90 });
+    }),
+  );
+
+  it('a missing upload, or a name that is not a plain file name, is dead after one attempt, with a reason naming it (TODO 3)', () =>
+    handlerCheck(async (explained) => {
+      for (const upload of ['ghost.png', '../etc/passwd']) {
+        let id: string | undefined;
+        if (explained) {
+          explainJob(queue(), () => id, `the job for "${upload}" in Redis`);
+          explainLog(`the worker logged for "${upload}"`, log.lines, () => id);
+        }
+
+        ({ id } = await bed.client.enqueue('resize_image', { upload, width: 120 }));
+        const { state, job } = await outcome(queue(), id);
+        expect(state, `no retry brings "${upload}" back: the job should be dead (failed) at once. Its error was: ${job.failedReason}`).toBe('failed');
+        expect(job.attemptsMade, 'the job should have run once, not 26 times').toBe(1);
+        expect(job.failedReason, 'the reason should name the upload').toContain(upload);
+      }
+    }),
+  );
+
+  it('a file that is not an image is dead after one attempt, with a reason naming it (TODO 4)', () =>
+    handlerCheck(async (explained) => {
+      let id: string | undefined;
+      if (explained) {
+        explainJob(queue(), () => id);
+        explainLog('the worker logged', log.lines, () => id);
+      }
+
+      ({ id } = await bed.client.enqueue('resize_image', { upload: 'notes.png', width: 120 }));
       const { state, job } = await outcome(queue(), id);
-      expect(state, `no retry brings "${upload}" back: the job should be dead (failed) at once. Its error was: ${job.failedReason}`).toBe('failed');
+      expect(state, `the same bytes will never be an image: the job should be dead (failed) at once. Its error was: ${job.failedReason}`).toBe('failed');
       expect(job.attemptsMade, 'the job should have run once, not 26 times').toBe(1);
-      expect(job.failedReason, 'the reason should name the upload').toContain(upload);
-    }
-  });
-
-  it('a file that is not an image is dead after one attempt, with a reason naming it (TODO 4)', async () => {
-    let id: string | undefined;
-    explainJob(queue(), () => id);
-    explainLog('the worker logged', log.lines, () => id);
-
-    ({ id } = await bed.client.enqueue('resize_image', { upload: 'notes.png', width: 120 }));
-    const { state, job } = await outcome(queue(), id);
-    expect(state, `the same bytes will never be an image: the job should be dead (failed) at once. Its error was: ${job.failedReason}`).toBe('failed');
-    expect(job.attemptsMade, 'the job should have run once, not 26 times').toBe(1);
-    expect(job.failedReason, 'the reason should name the upload and say that it is not an image').toMatch(/notes\.png.*not an image/);
-  });
+      expect(job.failedReason, 'the reason should name the upload and say that it is not an image').toMatch(/notes\.png.*not an image/);
+    }),
+  );
 });
 
 // ---------------------------------------------------------------------------
