@@ -94,4 +94,22 @@ describe('course:check', () => {
     expect(await proveCourse(d, { onlyStatic: true })).toEqual([{ where: 'WORKSHOP.md:12', what: "gives away exercise 01's answer" }]);
     expect(ran, 'no suite runs with --static').toBe(0);
   });
+
+  it("fails when the starter's verdict answers the exercise's prediction, in a message or in its evidence", async () => {
+    const a = { ...fake(1), spoilers: [/\bof 26\b/] };
+    const spoiling: TestOutcome = {
+      name: 'retries the job (TODO 2)',
+      state: 'failed',
+      failures: [{ message: 'the job should wait for its retry', frames: [] }],
+      evidence: [{ title: 'the job in Redis', text: 'job 1: failed, attempts made 1 of 26' }],
+    };
+    const d = deps([a], (target) => [{ exercise: a, tests: target === 'solutions' ? [test('retries the job (TODO 2)', 'passed')] : [spoiling], errors: [] }]);
+    expect(await proveCourse(d)).toEqual([
+      { where: 'test/exercises/91-made-up.test.ts', what: '"retries the job (TODO 2)" shows "of 26" on the untouched starter, which answers its prediction (/\\bof 26\\b/)' },
+    ]);
+
+    spoiling.evidence = [];
+    spoiling.failures = [{ message: 'TODO(1) is not done yet: answer the prediction first', frames: [] }];
+    expect(await proveCourse(d)).toEqual([]);
+  });
 });

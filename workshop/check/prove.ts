@@ -84,7 +84,24 @@ export async function proveCourse(deps: ProveDeps, opts: { onlyStatic?: boolean;
 
   phase('every starter fails its suite, test by test');
   const starters = await deps.runSuites('exercises', deps.exercises);
-  for (const result of starters) problems.push(...judge(result, 'failed', deps.say));
+  for (const result of starters) problems.push(...judge(result, 'failed', deps.say), ...verdictSpoilers(result));
+  return problems;
+}
+
+/**
+ * verdictSpoilers lists what a starter's verdict shows that answers the
+ * exercise's prediction (its manifest `spoilers`): the first screen a learner
+ * sees must not answer what the exercise asks them to predict.
+ */
+export function verdictSpoilers({ exercise, tests }: SuiteResult): Problem[] {
+  const problems: Problem[] = [];
+  for (const test of tests) {
+    const shown = [...test.failures.flatMap((failure) => [failure.message, ...failure.frames]), ...test.evidence.map((e) => `${e.title}\n${e.text}`)].join('\n');
+    for (const spoiler of exercise.spoilers ?? []) {
+      const found = spoiler.exec(shown);
+      if (found) problems.push({ where: `test/exercises/${exercise.slug}.test.ts`, what: `"${test.name}" shows "${found[0]}" on the untouched starter, which answers its prediction (${spoiler})` });
+    }
+  }
   return problems;
 }
 
