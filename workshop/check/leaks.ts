@@ -38,7 +38,7 @@ export function squash(text: string): string {
   return text.replace(/\s+/g, '');
 }
 
-function isComment(line: string): boolean {
+export function isComment(line: string): boolean {
   return /^(\/\/|\/\*|\*|\*\/)/.test(line.trim());
 }
 

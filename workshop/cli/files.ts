@@ -1,8 +1,9 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { structuredPatch } from 'diff';
-import { editedFiles, exerciseDir, ROOT } from '../course.ts';
-import type { Exercise } from '../manifest.ts';
+import { answerLines, isComment, MIN_ANSWER_CHARS, squash } from '../check/leaks.ts';
+import { editedFiles, exerciseDir, pad2, ROOT } from '../course.ts';
+import { EXERCISES, type Exercise } from '../manifest.ts';
 import { starterContent } from '../shared/starters.ts';
 import { cyan, dim, green, red } from './style.ts';
 
@@ -37,10 +38,11 @@ export function withoutMarkers(text: string): { lines: string[]; numbers: number
  * diffWithSolution shows, file by file, where the learner's code differs from
  * the solution's (- lines are yours, + lines are the solution's). The
  * starter's 🐨 comments are left out, so only code shows; the line numbers
- * are those of the learner's file.
+ * are those of the learner's file. What later exercises build is hidden.
  */
 export function diffWithSolution(exercise: Exercise): string {
   const out: string[] = [];
+  const later = laterAnswers(exercise);
   for (const file of editedFiles(exercise)) {
     const mine = join(exerciseDir(exercise), file);
     const theirs = join(exerciseDir(exercise, 'solutions'), file);
@@ -57,10 +59,64 @@ export function diffWithSolution(exercise: Exercise): string {
       // Number the learner's side as in their file, where the markers still are.
       const from = a.numbers[hunk.oldStart - 1] ?? hunk.oldStart;
       out.push(cyan(`@@ -${from},${hunk.oldLines} +${hunk.newStart},${hunk.newLines} @@`));
-      for (const line of hunk.lines) out.push(line.startsWith('+') ? green(line) : line.startsWith('-') ? red(line) : dim(line));
+      for (const line of hideLaterCode(hunk.lines, later)) {
+        if (typeof line !== 'string') out.push(dim(`+ ⋯ ${whoBuilds(line.builtIn)} this: hidden until then`));
+        else out.push(line.startsWith('+') ? green(line) : line.startsWith('-') ? red(line) : dim(line));
+      }
     }
   }
   return out.join('\n');
+}
+
+/**
+ * laterAnswers maps each answer line of the exercises after `exercise`
+ * (squashed, as leaks.ts compares them) to the exercise that builds it. The
+ * solution's files are the finished app's, so they hold those answers too;
+ * a line that several later exercises lack is built by the last of them.
+ */
+function laterAnswers(exercise: Exercise): Map<string, number> {
+  const builtIn = new Map<string, number>();
+  for (const later of EXERCISES.filter((e) => e.number > exercise.number)) {
+    for (const line of answerLines(later)) builtIn.set(squash(line), later.number);
+  }
+  return builtIn;
+}
+
+/** goesWith: a solution line that follows later code goes with it when it is a comment or too short to be an answer of its own (`throw err;`, `}`). */
+function goesWith(line: string): boolean {
+  const code = line.slice(1);
+  return line.startsWith('+') && (isComment(code) || squash(code).length < MIN_ANSWER_CHARS);
+}
+
+/**
+ * hideLaterCode replaces, in a hunk's lines, each stretch of the solution's
+ * lines that later exercises build with one placeholder: the diff shows this
+ * exercise's answer, not the next ones'. A stretch runs from a later answer
+ * line to the last one among the solution's lines around it, with the
+ * comments and short lines that follow it.
+ */
+export function hideLaterCode(lines: string[], later: Map<string, number>): (string | { builtIn: number[] })[] {
+  const builtIn = lines.map((line) => (line.startsWith('+') ? later.get(squash(line.slice(1))) : undefined));
+  const out: (string | { builtIn: number[] })[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    if (builtIn[i] === undefined) {
+      out.push(lines[i]!);
+      continue;
+    }
+    let end = i;
+    for (let j = i + 1; j < lines.length && lines[j]!.startsWith('+'); j++) if (builtIn[j] !== undefined) end = j;
+    while (end + 1 < lines.length && goesWith(lines[end + 1]!)) end++;
+    const numbers = new Set(builtIn.slice(i, end + 1).filter((n): n is number => n !== undefined));
+    out.push({ builtIn: [...numbers].sort((a, b) => a - b) });
+    i = end;
+  }
+  return out;
+}
+
+/** whoBuilds: "exercise 10 builds", "exercises 08 and 10 build". */
+function whoBuilds(numbers: number[]): string {
+  const names = numbers.map(pad2);
+  return names.length === 1 ? `exercise ${names[0]} builds` : `exercises ${names.slice(0, -1).join(', ')} and ${names.at(-1)} build`;
 }
 
 /** changedFiles lists the exercise's files that differ from their starters, relative to the repository. */
