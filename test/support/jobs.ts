@@ -24,12 +24,15 @@ export function jobsTestbed(label: string) {
     prefix,
     connection,
     client,
-    /** startServer runs a JobServer on this testbed's queues, with fast retries. */
+    /** startServer runs a JobServer on this testbed's queues, with fast retries and a short shutdown. */
     async startServer(mux: ServeMux, opts: ServerOptions = {}): Promise<JobServer> {
       const server = new JobServer(connection, mux, {
         prefix,
         logger: quietLogger,
         retry: { baseDelayMs: 50, maxDelayMs: 1_000 },
+        // A job still running when the test ends, such as a learner's handler
+        // that never returns, would hold cleanup() for the app's 25 s.
+        shutdownTimeoutMs: 2_000,
         ...opts,
       });
       servers.push(server);
