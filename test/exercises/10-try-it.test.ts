@@ -191,7 +191,7 @@ describe('step 3: the endpoint', () => {
       const { status, body, thrown } = await down.post('/api/dev/send-birthday/1');
       notDone(body);
       // A 500 here is the enqueue's error let through: name it, since the answer does not.
-      const behind = thrown ? ` The error behind it: ${thrown.name}: ${thrown.message}.` : '';
+      const behind = thrown ? ` The error behind it: ${thrown.name}: ${thrown.message}` : '';
       expect(status, `the job cannot be enqueued: it should answer 503 Service Unavailable; it answered ${status}: ${JSON.stringify(body)}.${behind}`).toBe(503);
       expect(body.error, 'the answer should say what is wrong, as { error }').toEqual(expect.any(String));
     } finally {
