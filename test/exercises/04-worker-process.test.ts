@@ -221,11 +221,12 @@ async function whyNotDone(client: JobsClient, queue: QueueName, id: string, stat
   if (state === 'failed') {
     const job = await client.queue(queue).getJob(id);
     const reason = job?.failedReason ?? '';
-    const hint = /no handler for task/.test(reason) ? ' Your mux has no handlers: register them (TODO 2).' : '';
-    return `the job on "${queue}" is dead: ${reason}.${hint}`;
+    // No full stop at the end: Vitest appends ": expected …".
+    const hint = /no handler for task/.test(reason) ? '. Your mux has no handlers: register them (TODO 2)' : '';
+    return `the job on "${queue}" is dead: ${reason}${hint}`;
   }
-  if (state === 'waiting') return `the job on "${queue}" is still waiting: your worker does not take jobs from the "${queue}" queue (TODO 1).`;
-  return `the job on "${queue}" is ${state}, not completed.`;
+  if (state === 'waiting') return `the job on "${queue}" is still waiting: your worker does not take jobs from the "${queue}" queue (TODO 1)`;
+  return `the job on "${queue}" is ${state}, not completed`;
 }
 
 describe('your worker process', () => {
