@@ -68,9 +68,10 @@ export class JobsClient {
   async enqueueIn<T extends TaskName>(task: T, payload: Payload<T>, delayMs: number, opts: EnqueueOptions = {}): Promise<EnqueuedJob> {
     // 🐨 TODO(2): Refuse a delay that is not a number of milliseconds you can
     //    wait: NaN, Infinity or a negative number. Throw a RangeError that says
-    //    what was passed, and enqueue nothing. BullMQ will not do it for you: it
-    //    runs a job with a negative delay at once, and NaN fails inside Redis,
-    //    in one of its scripts, with an error that does not name your call.
+    //    what was passed, and enqueue nothing. Nothing after it will: add()
+    //    hands BullMQ a delay only above 0, so a negative delay or NaN runs the
+    //    job at once, and Infinity fails inside Redis, in one of BullMQ's
+    //    scripts, with an error that does not name your call.
     // 💰 Number.isFinite(x) is false for NaN and for ±Infinity.
 
     // 🐨 TODO(1): Enqueue the task through add(), as enqueue() does, but with
