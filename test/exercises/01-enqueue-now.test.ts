@@ -1,5 +1,6 @@
 // Exercise 01: JobsClient.enqueue puts a task and its payload on a queue.
 import { afterAll, describe, expect, it } from 'vitest';
+import { TODO_NOT_DONE } from '../../workshop/shared/verdict.ts';
 import { InvalidPayloadError } from '../../src/jobs/client.ts';
 import { DEFAULT_MAX_RETRY } from '../../src/jobs/defaults.ts';
 import { ServeMux } from '../../src/jobs/mux.ts';
@@ -87,7 +88,7 @@ describe('JobsClient.enqueue', () => {
     );
 
     // Until TODO(2) is done, enqueue throws its TODO: say that, rather than compare it with InvalidPayloadError.
-    if (error instanceof Error && /^TODO\(\d+\) is not done yet/.test(error.message)) throw error;
+    if (error instanceof Error && TODO_NOT_DONE.test(error.message)) throw error;
     expect(error, 'enqueue should refuse this payload with an InvalidPayloadError').toBeInstanceOf(InvalidPayloadError);
     expect((error as Error).message, 'the error should say which field is wrong').toMatch(/to: /);
     expect(await bed.client.queue('default').getJobCountByTypes('waiting'), 'nothing should reach Redis').toBe(before);

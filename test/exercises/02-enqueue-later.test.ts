@@ -1,6 +1,7 @@
 // Exercise 02: enqueueIn adds a task that becomes due after a delay, at the right time.
 import type { Queue } from 'bullmq';
 import { afterAll, describe, expect, it } from 'vitest';
+import { TODO_NOT_DONE } from '../../workshop/shared/verdict.ts';
 import { dueAt } from '../../src/jobs/due.ts';
 import { ServeMux } from '../../src/jobs/mux.ts';
 import { explain, explainJob, explainLog } from '../support/course/evidence.ts';
@@ -28,7 +29,7 @@ function refusalProblem(delay: number, outcome: { job: { id: string } } | { erro
   }
   const error = outcome.error as Error;
   if (error instanceof RangeError) return undefined;
-  if (/^TODO\(\d+\) is not done yet/.test(error.message)) return error.message;
+  if (TODO_NOT_DONE.test(error.message)) return error.message;
   // ioredis's ReplyError: the call reached Redis, and BullMQ's script there refused the number.
   if (error.name === 'ReplyError') {
     const what = Number.isNaN(delay) ? 'NaN is not a number' : `${delay} is not a number of ms that can be waited`;

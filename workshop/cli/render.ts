@@ -2,9 +2,7 @@ import { relative } from 'node:path';
 import { editedFiles, exerciseDir, pad2, ROOT, type Target } from '../course.ts';
 import { EXERCISES, type Exercise } from '../manifest.ts';
 import { bold, colour, cyan, dim, green, indent, red, yellow } from './style.ts';
-import { checkCounts, NOT_RUN_YET, passed, type Failure, type Verdict } from '../shared/verdict.ts';
-
-const TODO_NOT_DONE = /^TODO\((\d+)\) is not done yet:?\s*(.*)/;
+import { checkCounts, NOT_RUN_YET, passed, TODO_NOT_DONE, type Failure, type Verdict } from '../shared/verdict.ts';
 
 /** FOLD_AFTER: on the watch screen, the failing checks after this many show their first line until the learner unfolds them. */
 export const FOLD_AFTER = 2;

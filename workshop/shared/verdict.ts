@@ -8,6 +8,13 @@ import type { TypeProblem } from '../cli/typecheck.ts';
  */
 export const NOT_RUN_YET = 'Not run yet';
 
+/**
+ * TODO_NOT_DONE is the message of a gap the starter leaves, "TODO(n) is not
+ * done yet: what is missing"; the verdict says it once per TODO. Its groups
+ * are the TODO's number and what is missing.
+ */
+export const TODO_NOT_DONE = /^TODO\((\d+)\) is not done yet:?\s*(.*)/;
+
 /** Evidence is a section that a failing test attached and the verdict shows under it (the suites attach it with explain(), test/support/course/evidence.ts). */
 export interface Evidence {
   title: string;

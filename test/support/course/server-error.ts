@@ -1,4 +1,4 @@
-const NOT_DONE = /^TODO\(\d+\) is not done yet/;
+import { TODO_NOT_DONE } from '../../../workshop/shared/verdict.ts';
 
 /**
  * failOnServerError fails the check with the error behind a 500. The answer
@@ -10,7 +10,7 @@ const NOT_DONE = /^TODO\(\d+\) is not done yet/;
 export function failOnServerError(request: string, answer: { status: number; thrown?: Error }): void {
   const { thrown } = answer;
   if (answer.status !== 500 || !thrown) return;
-  if (NOT_DONE.test(thrown.message)) throw thrown;
+  if (TODO_NOT_DONE.test(thrown.message)) throw thrown;
   const shown = new Error(`${request} answered 500. Behind it, in the app's log: ${thrown.name}: ${thrown.message}`);
   // Where it was thrown, then where the check is: the verdict shows both.
   shown.stack = [`Error: ${shown.message}`, framesOf(thrown), framesOf(shown)].filter(Boolean).join('\n');
