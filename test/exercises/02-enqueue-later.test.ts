@@ -24,7 +24,7 @@ const SLACK_MS = 5_000;
 function refusalProblem(delay: number, outcome: { job: { id: string } } | { error: unknown }): string | undefined {
   const call = `enqueueIn(…, ${delay})`;
   if ('job' in outcome) {
-    const why = delay < 0 ? ', due at once: BullMQ takes a negative delay for no delay' : '';
+    const why = delay < 0 || Number.isNaN(delay) ? ', due at once: add() hands BullMQ a delay only when it is above 0' : '';
     return `${call} enqueued job ${outcome.job.id}${why}. It should refuse the delay with a RangeError, and enqueue nothing`;
   }
   const error = outcome.error as Error;

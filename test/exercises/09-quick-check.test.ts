@@ -245,6 +245,13 @@ describe('Handlers.resizeImage, in a worker', () => {
   const away = join(root, 'uploads.off');
   const queue = () => bed.client.queue('default');
 
+  /** explainRun shows the job in Redis and what the worker logged about it; `upload` names them when a check runs several. */
+  function explainRun(id: () => string | undefined, upload?: string): void {
+    const about = upload ? ` for "${upload}"` : '';
+    explainJob(queue(), id, `the job${about} in Redis`);
+    explainLog(`the worker logged${about}`, log.lines, id);
+  }
+
   beforeAll(async () => {
     await uploads.ensureFolder();
     await uploads.write('sample.png', await readFile(SAMPLE_PNG));
@@ -262,10 +269,7 @@ describe('Handlers.resizeImage, in a worker', () => {
   it('while storage is down the job is retried, not dead, and it completes once storage is back (TODO 2)', () =>
     handlerCheck(async (explained) => {
       let id: string | undefined;
-      if (explained) {
-        explainJob(queue(), () => id);
-        explainLog('the worker logged', log.lines, () => id);
-      }
+      if (explained) explainRun(() => id);
 
       await rename(uploads.dir, away); // storage is down
       try {
@@ -294,10 +298,7 @@ describe('Handlers.resizeImage, in a worker', () => {
     handlerCheck(async (explained) => {
       for (const upload of ['ghost.png', '../etc/passwd']) {
         let id: string | undefined;
-        if (explained) {
-          explainJob(queue(), () => id, `the job for "${upload}" in Redis`);
-          explainLog(`the worker logged for "${upload}"`, log.lines, () => id);
-        }
+        if (explained) explainRun(() => id, upload);
 
         ({ id } = await bed.client.enqueue('resize_image', { upload, width: 120 }));
         const { state, job } = await outcome(queue(), id);
@@ -311,10 +312,7 @@ describe('Handlers.resizeImage, in a worker', () => {
   it('a file that is not an image is dead after one attempt, with a reason naming it (TODO 4)', () =>
     handlerCheck(async (explained) => {
       let id: string | undefined;
-      if (explained) {
-        explainJob(queue(), () => id);
-        explainLog('the worker logged', log.lines, () => id);
-      }
+      if (explained) explainRun(() => id);
 
       ({ id } = await bed.client.enqueue('resize_image', { upload: 'notes.png', width: 120 }));
       const { state, job } = await outcome(queue(), id);
