@@ -15,6 +15,9 @@ export const LOG_FLUSH_MS = 100;
  */
 export const LOG_BATCH_BYTES = 64 * 1024;
 
+/** The most bytes one UTF-16 code unit of a string takes in UTF-8. */
+const MAX_UTF8_BYTES = 3;
+
 /** LOG_RETRY_MS: while stdout is a full pipe, how often the buffer tries again. */
 const LOG_RETRY_MS = 1;
 
@@ -54,10 +57,17 @@ const LOG_EXIT_WAIT_MS = 10_000;
  */
 export class BufferedStdout implements DestinationStream {
   readonly #fd: number;
-  /** Lines not yet handed to write(2). */
-  #text = '';
-  /** What the last write(2) did not take: it goes first. */
-  #rest: Buffer | undefined;
+  /**
+   * Lines not yet handed to write(2), as UTF-8 bytes: the first #used bytes.
+   * A line is copied in as soon as it is logged. Kept as a string until the
+   * batch went out, it would live through the young garbage collections of
+   * the next 100 ms, and each would copy it: in a busy worker, that cost
+   * more than writing it.
+   */
+  readonly #batch = Buffer.allocUnsafe(LOG_BATCH_BYTES);
+  #used = 0;
+  /** Bytes that go before the batch: what write(2) did not take, and batches that met a full pipe, in order. */
+  readonly #waitingBytes: Buffer[] = [];
   #retry: NodeJS.Timeout | undefined;
   /** Set once writing failed for good (EPIPE): lines are dropped from then on. */
   #closed = false;
@@ -72,8 +82,13 @@ export class BufferedStdout implements DestinationStream {
   /** write takes one line (pino calls it); it goes out with the batch. */
   write(line: string): void {
     if (this.#closed) return;
-    this.#text += line;
-    if (this.#text.length >= LOG_BATCH_BYTES && !this.#retry) this.#writeOut();
+    // A UTF-16 unit takes at most 3 bytes in UTF-8: a full batch goes out (or, while the pipe is full, waits) first.
+    if (this.#used + line.length * MAX_UTF8_BYTES > LOG_BATCH_BYTES) {
+      if (this.#retry) this.#park();
+      else this.#writeOut();
+    }
+    if (line.length * MAX_UTF8_BYTES > LOG_BATCH_BYTES) this.#waitingBytes.push(Buffer.from(line));
+    else this.#used += this.#batch.write(line, this.#used);
   }
 
   /** flush writes what the pipe takes now, and calls back (never synchronously) once all is written: logger.flush. */
@@ -99,22 +114,36 @@ export class BufferedStdout implements DestinationStream {
     clearTimeout(this.#retry);
     this.#retry = undefined;
     try {
-      // What the pipe did not take last time goes first; then the lines since, as one write.
-      if (this.#rest) this.#rest = this.#writeAll(this.#rest);
-      if (!this.#rest && this.#text) {
-        const text = this.#text;
-        this.#text = '';
-        this.#rest = this.#writeAll(Buffer.from(text));
+      // What the pipe did not take last time goes first; then the batch.
+      while (this.#waitingBytes.length > 0) {
+        const rest = this.#writeAll(this.#waitingBytes[0]!);
+        if (rest) {
+          this.#waitingBytes[0] = rest;
+          break;
+        }
+        this.#waitingBytes.shift();
+      }
+      if (this.#waitingBytes.length === 0 && this.#used > 0) {
+        const rest = this.#writeAll(this.#batch.subarray(0, this.#used));
+        this.#used = 0;
+        // The batch is filled again from the start: what the pipe did not take is copied out.
+        if (rest) this.#waitingBytes.push(Buffer.from(rest));
       }
     } catch (err) {
       return this.#close(err as NodeJS.ErrnoException);
     }
-    if (this.#rest) {
+    if (this.#waitingBytes.length > 0 || this.#used > 0) {
       this.#retry = setTimeout(() => this.#writeOut(), LOG_RETRY_MS).unref();
       return false;
     }
     for (const cb of this.#waiting.splice(0)) process.nextTick(cb);
     return true;
+  }
+
+  /** While the pipe is full, a full batch is copied out to wait its turn: the buffer grows while nobody reads. */
+  #park(): void {
+    this.#waitingBytes.push(Buffer.from(this.#batch.subarray(0, this.#used)));
+    this.#used = 0;
   }
 
   /** Writes buf until it is all written, or the pipe is full (EAGAIN): then returns what is left. */
@@ -131,8 +160,8 @@ export class BufferedStdout implements DestinationStream {
   /** Nobody reads any more (EPIPE), or the fd is gone: drop the lines from now on. */
   #close(err: NodeJS.ErrnoException): true {
     this.#closed = true;
-    this.#text = '';
-    this.#rest = undefined;
+    this.#used = 0;
+    this.#waitingBytes.length = 0;
     if (err.code !== 'EPIPE') process.stderr.write(`log lines can no longer be written to fd ${this.#fd}: ${err.message}\n`);
     for (const cb of this.#waiting.splice(0)) process.nextTick(cb, err);
     return true;
