@@ -1,4 +1,4 @@
-import { pino, type Logger, type LoggerOptions } from 'pino';
+import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 import { useColour } from './colour.ts';
 import { bufferedStdout, logCrashes } from './log-flush.ts';
 import { secretScrubber, secretsOf } from './log-secrets.ts';
@@ -12,7 +12,7 @@ const CENSOR = '[Redacted]';
  * createLogger returns a pino logger named after the process. In a terminal
  * (or with LOG_PRETTY=true, as `npm start` sets) it prints pretty lines;
  * piped (CI, benchmarks) it prints JSON, one line per event. LOG_LEVEL=silent
- * quiets it in tests.
+ * quiets it in tests. Tests may hand in a destination for the JSON lines.
  *
  * Lines cost the caller little: JSON lines are buffered and written many at
  * a time, at the latest 100 ms after they were logged (see bufferedStdout);
@@ -22,7 +22,7 @@ const CENSOR = '[Redacted]';
  *
  * No line it writes contains a secret of this process (see log-secrets.ts).
  */
-export function createLogger(name: string): Logger {
+export function createLogger(name: string, destination?: DestinationStream): Logger {
   const pretty = process.stdout.isTTY || process.env.LOG_PRETTY === 'true';
   const secrets = secretsOf(process.env);
   const options: LoggerOptions = {
@@ -45,7 +45,7 @@ export function createLogger(name: string): Logger {
         ...options,
         transport: { target: 'pino-pretty', options: { colorize: useColour(process.stdout.isTTY), singleLine: true, ignore: 'pid,hostname', translateTime: 'HH:MM:ss.l' } },
       })
-    : pino(options, bufferedStdout());
+    : pino(options, destination ?? bufferedStdout());
   logCrashes(logger);
   // A child's bindings are written on each of its lines: censor them the same way.
   const child = logger.child;

@@ -1,5 +1,6 @@
 import type { Job, Worker } from 'bullmq';
 import type { Logger } from '../logger.ts';
+import { JobLines } from './job-lines.ts';
 
 /**
  * jobLogger is the logger a job's handler gets (ctx.log): the worker's, with
@@ -44,12 +45,13 @@ function childOf(target: LazyJobLogger): Logger {
  * logJobEvents logs what a learner needs to see of each job a queue runs:
  * done with its duration, failed with attempt n of N and the time of the next
  * retry, and dead once the attempts are used up. (JobServer logs the start,
- * and the queue's Redis errors: see redis-errors.ts.)
+ * and the queue's Redis errors: see redis-errors.ts.) The done line, one for
+ * every job, goes through JobLines (job-lines.ts), which keeps it cheap.
  */
-export function logJobEvents(worker: Worker, log: Logger): void {
+export function logJobEvents(worker: Worker, log: Logger, lines = new JobLines(log)): void {
   worker.on('completed', (job) => {
     const ms = (job.finishedOn ?? Date.now()) - (job.processedOn ?? Date.now());
-    log.info({ job: job.id, task: job.name, queue: job.queueName, ms }, `job done in ${ms} ms`);
+    lines.done(job, ms);
   });
   worker.on('failed', (job, err) => {
     if (!job) return;

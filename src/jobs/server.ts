@@ -13,6 +13,7 @@ import {
 } from './defaults.ts';
 import { EmptyQueues } from './empty-queues.ts';
 import type { ServeMux } from './mux.ts';
+import { JobLines } from './job-lines.ts';
 import { jobLogger, logJobEvents } from './job-log.ts';
 import { queuePrefix } from './key-prefix.ts';
 import { QueueFetcher, type Fetched } from './queue-fetcher.ts';
@@ -69,6 +70,8 @@ export class JobServer {
   readonly #weights: Partial<Record<QueueName, number>>;
   readonly #shutdownTimeoutMs: number;
   readonly #log: Logger;
+  /** The two lines each job gets, started and done: cheap, as a busy worker writes thousands a second. */
+  readonly #lines: JobLines;
   readonly #random: () => number;
   /** Draws the queue order by weight: see weightedOrder. */
   readonly #draw: (random: () => number) => QueueName[];
@@ -106,6 +109,7 @@ export class JobServer {
     this.#draw = weightedDraw(this.#weights);
     this.#shutdownTimeoutMs = opts.shutdownTimeoutMs ?? SHUTDOWN_TIMEOUT_MS;
     this.#log = opts.logger ?? createLogger('worker');
+    this.#lines = new JobLines(this.#log);
     this.#random = opts.random ?? Math.random;
     const policy = opts.retry ?? DEFAULT_RETRY_POLICY;
     // The queues' connections (one shared, one blocking each) all fail while Redis is down: they share one log of it.
@@ -133,7 +137,7 @@ export class JobServer {
         // processJob is the call this server makes by hand, so its jobs are traced too.
         telemetry: bullmqTelemetry(),
       });
-      logJobEvents(fetcher, this.#log);
+      logJobEvents(fetcher, this.#log, this.#lines);
       fetcher.on('error', (err) => redisErrors.error(err, { queue }));
       fetcher.getBackend().on('ready', () => redisErrors.reachable());
       this.#fetchers.set(queue, fetcher);
@@ -268,7 +272,7 @@ export class JobServer {
    * free, the slot asks once the result is written.
    */
   async #process({ job, token, fetcher }: Fetched): Promise<Fetched | undefined> {
-    this.#log.info({ job: job.id, task: job.name, queue: job.queueName, attempt: job.attemptsMade + 1 }, 'job started');
+    this.#lines.started(job);
     const queue = fetcher.name as QueueName;
     const order = this.#draw(this.#random);
     /** Whom the job BullMQ fetches with the result is for: this slot, or the next slot that comes to this queue. */
