@@ -37,7 +37,7 @@ export class JobLines {
   /** started: `job started`, with the job's id, task, queue and attempt (1 on the first run). */
   started(job: Job): void {
     const attempt = job.attemptsMade + 1;
-    if (!this.#byHand(job, attempt)) {
+    if (!this.#canFormat(job, attempt)) {
       this.#log.info({ job: job.id, task: job.name, queue: job.queueName, attempt }, 'job started');
       return;
     }
@@ -46,7 +46,7 @@ export class JobLines {
 
   /** done: `job done in <ms> ms`, with the job's id, task, queue and ms. */
   done(job: Job, ms: number): void {
-    if (!this.#byHand(job, ms)) {
+    if (!this.#canFormat(job, ms)) {
       this.#log.info({ job: job.id, task: job.name, queue: job.queueName, ms }, `job done in ${ms} ms`);
       return;
     }
@@ -54,7 +54,7 @@ export class JobLines {
   }
 
   /** Whether this line can be written by hand: a pino logger that suits, a job with an id, and a number that JSON can hold. */
-  #byHand(job: Job, n: number): boolean {
+  #canFormat(job: Job, n: number): boolean {
     return this.#pino !== undefined && typeof job.id === 'string' && Number.isFinite(n);
   }
 
