@@ -41,7 +41,7 @@ export class JobLines {
       this.#log.info({ job: job.id, task: job.name, queue: job.queueName, attempt }, 'job started');
       return;
     }
-    this.#write(job, `,"attempt":${attempt},"msg":"job started"}\n`);
+    this.#write(job, startedEnd(attempt));
   }
 
   /** done: `job done in <ms> ms`, with the job's id, task, queue and ms. */
@@ -50,7 +50,7 @@ export class JobLines {
       this.#log.info({ job: job.id, task: job.name, queue: job.queueName, ms }, `job done in ${ms} ms`);
       return;
     }
-    this.#write(job, `,"ms":${ms},"msg":"job done in ${ms} ms"}\n`);
+    this.#write(job, doneEnd(ms));
   }
 
   /** Whether this line can be written by hand: a pino logger that suits, a job with an id, and a number that JSON can hold. */
@@ -62,9 +62,24 @@ export class JobLines {
   #write(job: Job, end: string): void {
     if (!this.#log.isLevelEnabled('info')) return;
     const { head, time, bindings, stream, hook } = this.#pino!;
-    const line = `${head}${time()}${bindings()},"job":${JSON.stringify(job.id)},"task":${JSON.stringify(job.name)},"queue":${JSON.stringify(job.queueName)}${end}`;
+    const line = lineByHand(head, time(), bindings(), job, end);
     stream.write(hook ? hook(line) : line);
   }
+}
+
+/** lineByHand is a line as pino's asJson writes it: head, time, bindings, the job's fields, then the line's own end. */
+function lineByHand(head: string, time: string, bindings: string, job: Job, end: string): string {
+  return `${head}${time}${bindings},"job":${JSON.stringify(job.id)},"task":${JSON.stringify(job.name)},"queue":${JSON.stringify(job.queueName)}${end}`;
+}
+
+/** The end of a `job started` line: its attempt and message. */
+function startedEnd(attempt: number): string {
+  return `,"attempt":${attempt},"msg":"job started"}\n`;
+}
+
+/** The end of a `job done` line: its ms and message. */
+function doneEnd(ms: number): string {
+  return `,"ms":${ms},"msg":"job done in ${ms} ms"}\n`;
 }
 
 /** pino's formatting of a line: the fields, the message, the level's number and the time part. */
@@ -113,12 +128,8 @@ function handFormattable(log: Logger): PinoParts | undefined {
   const fields = { job: sample.id, task: sample.name, queue: sample.queueName };
   const started = byPino({ ...fields, attempt: 7 }, 'job started');
   const head = started.slice(0, started.indexOf(SAMPLE_TIME));
-  const byHand = (end: string) =>
-    `${head}${SAMPLE_TIME}${bindings()},"job":${JSON.stringify(sample.id)},"task":${JSON.stringify(sample.name)},"queue":${JSON.stringify(sample.queueName)}${end}`;
-  const same =
-    head.length > 0 &&
-    started === byHand(',"attempt":7,"msg":"job started"}\n') &&
-    byPino({ ...fields, ms: 12 }, 'job done in 12 ms') === byHand(',"ms":12,"msg":"job done in 12 ms"}\n');
+  const byHand = (end: string) => lineByHand(head, SAMPLE_TIME, bindings(), sample, end);
+  const same = head.length > 0 && started === byHand(startedEnd(7)) && byPino({ ...fields, ms: 12 }, 'job done in 12 ms') === byHand(doneEnd(12));
   if (!same) return undefined;
   return { head, time: time as () => string, bindings, stream: stream as PinoParts['stream'], hook: hooks?.streamWrite };
 }
